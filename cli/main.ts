@@ -3,7 +3,11 @@
 type CommandModule = { run(args: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  cron: { summary: 'cron next "<expr>" — preview fire times', load: () => import('./cron-command.ts') },
+  agent: { summary: 'run the agent daemon on this host', load: () => import('./agent-command.ts') },
+  cron: {
+    summary: 'cron next "<expr>" — preview fire times',
+    load: () => import('./cron-command.ts'),
+  },
 };
 
 function usage(): string {
@@ -26,3 +30,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+
+export {};

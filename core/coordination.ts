@@ -58,8 +58,13 @@ function isLabels(v: unknown): v is Record<string, string> {
 }
 
 export function readWorkerRegistration(json: string): WorkerRegistration | null {
-  const o = parseObject(json);
-  if (!o) return null;
+  return toWorkerRegistration(parseObject(json));
+}
+
+/** Validates a registration that is already parsed (e.g. one that crossed the relay). */
+export function toWorkerRegistration(value: unknown): WorkerRegistration | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const o = value as Record<string, unknown>;
   if (
     !isValidName(o.agentId) ||
     !isString(o.host) ||
@@ -83,8 +88,13 @@ export function readWorkerRegistration(json: string): WorkerRegistration | null 
 }
 
 export function readRunningEntry(json: string): RunningEntry | null {
-  const o = parseObject(json);
-  if (!o) return null;
+  return toRunningEntry(parseObject(json));
+}
+
+/** Validates a running entry that is already parsed (e.g. one that crossed the relay). */
+export function toRunningEntry(value: unknown): RunningEntry | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const o = value as Record<string, unknown>;
   if (
     !isValidRunId(o.runId) ||
     !isValidName(o.jobName) ||
@@ -115,7 +125,7 @@ export function readKillRequest(json: string): KillRequest | null {
   if (o.runId !== undefined && !isValidRunId(o.runId)) return null;
   return {
     requestedAt: o.requestedAt,
-    ...(o.runId !== undefined ? { runId: o.runId as string } : {}),
+    ...(o.runId !== undefined ? { runId: o.runId } : {}),
     ...(isString(o.requestedBy) ? { requestedBy: o.requestedBy } : {}),
   };
 }

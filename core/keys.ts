@@ -54,7 +54,7 @@ export function isValidPrefix(prefix: string): boolean {
 
 function checkName(name: string, what: string): string {
   if (!isValidName(name))
-    throw new CronplaneError('invalid_input', `invalid ${what} "${name}"`, [
+    throw new CronplaneError('invalid_input', `invalid ${what} "${String(name)}"`, [
       { field: what, message: 'must match [A-Za-z0-9._-]{1,64}' },
     ]);
   return name;
@@ -90,7 +90,7 @@ export function createKeyLayout(prefix: string = DEFAULT_PREFIX): KeyLayout {
     worker: (agentId) => workersPrefix + checkName(agentId, 'agent id'),
     running(name, runId) {
       if (!isValidRunId(runId))
-        throw new CronplaneError('invalid_input', `invalid run id "${runId}"`);
+        throw new CronplaneError('invalid_input', `invalid run id "${String(runId)}"`);
       return `${runningPrefix}${checkName(name, 'job name')}/${runId}`;
     },
     runningOfJob: (name) => `${runningPrefix}${checkName(name, 'job name')}/`,

@@ -60,3 +60,35 @@ export function summarizeRun(record: RunRecord): LastRunSummary {
 export function isRunStatus(value: unknown): value is RunStatus {
   return typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value);
 }
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** Reads a record back from JSON (the spill journal); null when it is not a whole record. */
+export function readRunRecord(json: string): RunRecord | null {
+  let o: unknown;
+  try {
+    o = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof o !== 'object' || o === null) return null;
+  const r = o as Record<string, unknown>;
+  const valid =
+    isStr(r.runId) &&
+    isStr(r.jobName) &&
+    isStr(r.command) &&
+    isStr(r.err) &&
+    isStr(r.output) &&
+    typeof r.outputTruncated === 'boolean' &&
+    isNum(r.planTime) &&
+    isNum(r.scheduleTime) &&
+    isNum(r.startTime) &&
+    isNum(r.endTime) &&
+    isStr(r.agentId) &&
+    isStr(r.host) &&
+    isRunStatus(r.status) &&
+    (r.exitCode === null || isNum(r.exitCode)) &&
+    (r.signal === null || isStr(r.signal));
+  return valid ? (r as unknown as RunRecord) : null;
+}

@@ -1,0 +1,233 @@
+/**
+ * The agent: watches etcd, schedules every job itself, claims ticks, runs commands, kills on
+ * request, and batch-writes run logs to MongoDB. It never needs the control plane to run jobs.
+ *
+ * States: starting → running → stopping → stopped.
+ *   starting  session granted, registered, first list applied, log writer ready.
+ *   running   scheduling and claiming.
+ *   stopping  no new claims; runs get `shutdownGraceMs` to finish, then are killed; the log
+ *             writer flushes; the lease is revoked.
+ */
+import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { createKeyLayout } from '../core/keys.ts';
+import type { Job } from '../core/job.ts';
+import { labelsMatch } from '../core/job.ts';
+import type { WorkerRegistration } from '../core/coordination.ts';
+import type { AgentConfig } from './config.ts';
+import { createClaims } from './claim.ts';
+import { createClusterView } from './cluster-view.ts';
+import { createDispatcher } from './dispatcher.ts';
+import { createEtcdClient } from './etcd-client.ts';
+import type { EventSink } from './log.ts';
+import { lostRunRecord } from './lost-runs.ts';
+import { register } from './registry.ts';
+import { startRetention } from './retention.ts';
+import {
+  createRunLogWriter,
+  ensureRunLogIndexes,
+  type RunLogWriterStats,
+} from './run-log-writer.ts';
+import { createRunner } from './runner.ts';
+import { createScheduler } from './scheduler.ts';
+import { createSession, type SessionState } from './session.ts';
+import { openSpillJournal } from './spill-journal.ts';
+
+export type AgentState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface AgentHealth {
+  readonly agentId: string;
+  readonly state: AgentState;
+  readonly session: SessionState;
+  readonly jobsScheduled: number;
+  readonly runningRuns: number;
+  readonly log: RunLogWriterStats;
+}
+
+export interface Agent {
+  readonly state: AgentState;
+  /** Resolves once the agent is scheduling. */
+  readonly ready: Promise<void>;
+  /** Resolves when the agent has stopped. */
+  readonly done: Promise<void>;
+  health(): AgentHealth;
+  stop(reason: string): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface AgentDeps {
+  readonly version: string;
+  readonly log: EventSink;
+}
+
+function primaryIp(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return address.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
+  const emit = deps.log;
+  const now = (): number => Date.now() + config.clockOffsetMs;
+  const keys = createKeyLayout(config.prefix);
+  const host = hostname();
+  const client = createEtcdClient({
+    endpoints: config.etcdEndpoints,
+    ...(config.etcdUsername !== undefined ? { username: config.etcdUsername } : {}),
+    ...(config.etcdPassword !== undefined ? { password: config.etcdPassword } : {}),
+    ...(config.etcdCaFile !== undefined ? { caFile: config.etcdCaFile } : {}),
+    ...(config.etcdCertFile !== undefined ? { certFile: config.etcdCertFile } : {}),
+    ...(config.etcdKeyFile !== undefined ? { keyFile: config.etcdKeyFile } : {}),
+  });
+  const mongo = new MongoClient(config.mongoUrl, {
+    serverSelectionTimeoutMS: 5_000,
+    appName: `cronplane-agent/${config.agentId}`,
+  });
+  const db = mongo.db(config.database);
+  const journal = openSpillJournal(join(config.stateDir, 'spill'));
+  const writer = createRunLogWriter(db, journal, {
+    batchSize: config.logBatchSize,
+    flushIntervalMs: config.logFlushIntervalMs,
+    maxBufferedRecords: config.logMaxBufferedRecords,
+    onEvent: emit,
+  });
+  const session = createSession(client, { ttlSeconds: config.sessionTtlSeconds, onEvent: emit });
+  const claims = createClaims(client, keys, session);
+  const runner = createRunner(claims, writer, {
+    agentId: config.agentId,
+    host,
+    shell: config.shell,
+    maxConcurrentRuns: config.maxConcurrentRuns,
+    maxOutputBytes: config.maxOutputBytes,
+    killGraceMs: config.killGraceMs,
+    now,
+    onEvent: emit,
+  });
+  const registration = (): WorkerRegistration => ({
+    agentId: config.agentId,
+    host,
+    ip: primaryIp(),
+    pid: process.pid,
+    version: deps.version,
+    labels: config.labels,
+    startedAt: startedAt,
+  });
+  const startedAt = Date.now();
+  let state: AgentState = 'starting';
+
+  // Declared before the view so the view's handlers can reach them once it starts.
+  let dispatcher: ReturnType<typeof createDispatcher> | null = null;
+  const scheduler = createScheduler({
+    now,
+    fire: (job, tickMs) => dispatcher?.fire(job, tickMs),
+    onEvent: emit,
+  });
+  const wanted = (job: Job | null): Job | null =>
+    job && job.enabled && labelsMatch(job.labels, config.labels) ? job : null;
+  const view = createClusterView(client, keys, {
+    jobChanged: (name, job) => scheduler.set(name, wanted(job)),
+    killRequested: (name, request) => runner.kill(name, request),
+    runLost: (entry) => {
+      if (entry.agentId === config.agentId || state !== 'running') return;
+      emit('run:lost', { job: entry.jobName, runId: entry.runId, agent: entry.agentId });
+      writer.accept(lostRunRecord(entry, now(), config.agentId));
+    },
+    workersChanged: () => undefined,
+    tickClaimed: () => undefined,
+    event: emit,
+  });
+  dispatcher = createDispatcher(view, session, claims, runner, {
+    agentId: config.agentId,
+    labels: config.labels,
+    claimGraceMs: config.claimGraceMs,
+    misfireWindowMs: config.misfireWindowMs,
+    now,
+    onEvent: emit,
+  });
+
+  session.onChange((sessionState) => {
+    if (sessionState !== 'live' || state === 'stopping' || state === 'stopped') return;
+    register(client, keys, session, registration()).catch((error: unknown) =>
+      emit('agent:registerFailed', { error: String(error) }),
+    );
+  });
+
+  let retention: { stop(): void } | null = null;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+
+  const ready = (async () => {
+    ensureRunLogIndexes(db).catch((error: unknown) =>
+      emit('log:indexesFailed', { error: String(error) }),
+    );
+    await session.whenLive();
+    await register(client, keys, session, registration());
+    await view.start();
+    if (state !== 'starting') return;
+    state = 'running';
+    retention = startRetention(db, claims, {
+      retentionDays: config.retentionDays,
+      periodMs: 3_600_000,
+      now,
+      onEvent: emit,
+    });
+    emit('agent:ready', { jobs: scheduler.size, version: deps.version });
+  })();
+
+  let stopping: Promise<void> | null = null;
+  async function stop(reason: string): Promise<void> {
+    if (state === 'stopped') return;
+    if (stopping) return stopping;
+    stopping = (async () => {
+      state = 'stopping';
+      emit('agent:stopping', { reason, runningRuns: runner.activeCount });
+      dispatcher?.stop();
+      scheduler.stop();
+      retention?.stop();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('grace'), config.shutdownGraceMs);
+      });
+      if (
+        (await Promise.race([runner.idle().then(() => 'idle' as const), graceOver])) === 'grace'
+      ) {
+        runner.killAll();
+        await runner.idle();
+      }
+      clearTimeout(graceTimer);
+      await writer.stop(10_000);
+      await view.stop();
+      await session.stop(reason);
+      client.close();
+      await mongo.close().catch(() => undefined);
+      state = 'stopped';
+      emit('agent:stopped', { reason });
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    ready,
+    done,
+    health: () => ({
+      agentId: config.agentId,
+      state,
+      session: session.state,
+      jobsScheduled: scheduler.size,
+      runningRuns: runner.activeCount,
+      log: writer.stats(),
+    }),
+    stop,
+    [Symbol.asyncDispose]: () => stop('disposed'),
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * Batches run records into MongoDB (`insertMany`, unordered) by size or interval, whichever
+ * comes first, and never loses one it accepted (guarantee 4):
+ *
+ *   accept → append to the spill journal → keep in memory (bounded) → insert → clear journal
+ *
+ * While MongoDB is down, inserts retry with capped backoff; past `maxBufferedRecords` new
+ * records wait only in the journal, which is frozen and replayed once memory has drained. On
+ * start, journals left by a previous process are replayed. `runId` is unique, so a replay never
+ * duplicates a record; a real outcome arriving after another agent recorded the run `lost`
+ * replaces that `lost` record.
+ *
+ * States: running → stopping → stopped.
+ */
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
+import { backoffDelayMs } from '../core/backoff.ts';
+import {
+  LAST_RUN_COLLECTION,
+  RUN_LOG_COLLECTION,
+  readRunRecord,
+  summarizeRun,
+  type LastRunSummary,
+  type RunRecord,
+} from '../core/run-log.ts';
+import type { SpillJournal } from './spill-journal.ts';
+
+export type RunLogWriterState = 'running' | 'stopping' | 'stopped';
+
+export interface RunLogWriterOptions {
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly maxBufferedRecords: number;
+  readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
+}
+
+export interface RunLogWriterStats {
+  /** Records accepted and not yet known to be written. */
+  readonly backlog: number;
+  readonly spillBytes: number;
+  readonly written: number;
+  readonly lastError: string | null;
+  readonly spillError: string | null;
+}
+
+export interface RunLogWriter {
+  readonly state: RunLogWriterState;
+  accept(record: RunRecord): void;
+  stats(): RunLogWriterStats;
+  /** Resolves when everything accepted so far has been written (for tests and shutdown). */
+  drained(): Promise<void>;
+  /** Flushes for up to `timeoutMs`; what remains stays in the journal for the next start. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+const DUPLICATE_KEY = 11000;
+
+export async function ensureRunLogIndexes(db: Db): Promise<void> {
+  const log = db.collection(RUN_LOG_COLLECTION);
+  await log.createIndex({ runId: 1 }, { unique: true, name: 'runId_unique' });
+  await log.createIndex({ jobName: 1, planTime: -1 }, { name: 'jobName_planTime' });
+  await log.createIndex({ endTime: 1 }, { name: 'endTime' });
+  await db
+    .collection(LAST_RUN_COLLECTION)
+    .createIndex({ jobName: 1 }, { unique: true, name: 'jobName_unique' });
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+export function createRunLogWriter(
+  db: Db,
+  journal: SpillJournal,
+  options: RunLogWriterOptions,
+): RunLogWriter {
+  const emit = options.onEvent ?? (() => undefined);
+  const log: Collection<RunRecord> = db.collection<RunRecord>(RUN_LOG_COLLECTION);
+  const lastRun: Collection<LastRunSummary> = db.collection<LastRunSummary>(LAST_RUN_COLLECTION);
+  let state: RunLogWriterState = 'running';
+  let memory: RunRecord[] = [];
+  /** Records that live only in the journal because memory was full. */
+  let diskOnly = 0;
+  let written = 0;
+  let lastError: string | null = null;
+  let flushing: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  let waiters: (() => void)[] = [];
+
+  async function insertBatch(batch: readonly RunRecord[]): Promise<void> {
+    let duplicates: RunRecord[] = [];
+    try {
+      await log.insertMany(
+        batch.map((r) => ({ ...r })),
+        { ordered: false },
+      );
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      // The driver types this as one error or many; read it defensively either way.
+      const raw: unknown = error.writeErrors;
+      const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index?: unknown }[];
+      if (writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+      duplicates = writeErrors
+        .map((e) => (typeof e.index === 'number' ? batch[e.index] : undefined))
+        .filter((r): r is RunRecord => r !== undefined);
+    }
+    for (const record of duplicates) {
+      if (record.status !== 'lost')
+        await log.replaceOne({ runId: record.runId, status: 'lost' }, { ...record });
+    }
+    await upsertLastRuns(batch);
+    written += batch.length - duplicates.length;
+  }
+
+  async function upsertLastRuns(batch: readonly RunRecord[]): Promise<void> {
+    const newest = new Map<string, RunRecord>();
+    for (const record of batch) {
+      const seen = newest.get(record.jobName);
+      if (!seen || record.startTime > seen.startTime) newest.set(record.jobName, record);
+    }
+    for (const record of newest.values()) {
+      try {
+        // Matches only an older summary; when a newer one exists the upsert's insert hits the
+        // unique jobName index and is refused, which is exactly "keep the newest".
+        await lastRun.updateOne(
+          { jobName: record.jobName, startTime: { $lt: record.startTime } },
+          { $set: summarizeRun(record) },
+          { upsert: true },
+        );
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    }
+  }
+
+  async function withRetry(batch: readonly RunRecord[]): Promise<boolean> {
+    while (state !== 'stopped') {
+      try {
+        await insertBatch(batch);
+        if (attempt > 0) emit('log:recovered', { afterAttempts: attempt });
+        attempt = 0;
+        lastError = null;
+        return true;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        const delayMs = backoffDelayMs(attempt++, { initialDelayMs: 100, maxDelayMs: 5_000 });
+        emit('log:insertFailed', { error: lastError, retryInMs: delayMs, batch: batch.length });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    return false;
+  }
+
+  async function flushAll(): Promise<void> {
+    while (memory.length > 0) {
+      const batch = memory.slice(0, options.batchSize);
+      if (!(await withRetry(batch))) return;
+      memory = memory.slice(batch.length);
+    }
+    // Everything held in memory is written; the journal holds nothing else unless we overflowed.
+    if (diskOnly > 0) {
+      journal.freeze();
+      diskOnly = 0;
+    } else {
+      journal.clear();
+    }
+    for (const file of journal.replayFiles()) {
+      for await (const lines of journal.readBatches(file, options.batchSize)) {
+        const records = lines.map(readRunRecord).filter((r): r is RunRecord => r !== null);
+        if (records.length > 0 && !(await withRetry(records))) return;
+      }
+      journal.remove(file);
+      emit('log:replayed', { file });
+    }
+  }
+
+  function flushSoon(immediate: boolean): void {
+    if (flushing) return;
+    if (!immediate) {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        flushSoon(true);
+      }, options.flushIntervalMs);
+      return;
+    }
+    clearTimeout(timer);
+    timer = undefined;
+    flushing = flushAll()
+      .catch((error: unknown) => emit('log:flushFailed', { error: String(error) }))
+      .finally(() => {
+        flushing = null;
+        if (memory.length > 0 || diskOnly > 0) flushSoon(memory.length >= options.batchSize);
+        else {
+          const done = waiters;
+          waiters = [];
+          for (const resolve of done) resolve();
+        }
+      });
+  }
+
+  if (journal.replayFiles().length > 0) flushSoon(true);
+
+  return {
+    get state() {
+      return state;
+    },
+    accept(record) {
+      if (state === 'stopped')
+        throw new Error(`run-log writer is ${state}; cannot accept ${record.runId}`);
+      const journaled = journal.append(JSON.stringify(record));
+      if (memory.length < options.maxBufferedRecords || !journaled) memory.push(record);
+      else diskOnly++;
+      flushSoon(memory.length >= options.batchSize);
+    },
+    stats() {
+      return {
+        backlog: memory.length + diskOnly,
+        spillBytes: journal.sizeBytes(),
+        written,
+        lastError,
+        spillError: journal.lastError,
+      };
+    },
+    drained() {
+      if (!flushing && memory.length === 0 && diskOnly === 0 && journal.replayFiles().length === 0)
+        return Promise.resolve();
+      return new Promise((resolve) => {
+        waiters.push(resolve);
+        flushSoon(true);
+      });
+    },
+    async stop(timeoutMs) {
+      if (state !== 'running') throw new Error(`run-log writer is already ${state}`);
+      state = 'stopping';
+      flushSoon(true);
+      let deadline: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          if (memory.length === 0 && diskOnly === 0 && !flushing) resolve();
+          else waiters.push(resolve);
+        }),
+        new Promise<void>((resolve) => {
+          deadline = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(deadline);
+      clearTimeout(timer);
+      state = 'stopped';
+      journal.close();
+    },
+  };
+}
