@@ -129,7 +129,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const wanted = (job: Job | null): Job | null =>
     job && job.enabled && labelsMatch(job.labels, config.labels) ? job : null;
   const view = createClusterView(client, keys, {
-    jobChanged: (name, job) => scheduler.set(name, wanted(job)),
+    jobChanged: (name, job) => {
+      scheduler.set(name, wanted(job));
+      emit('scheduler:planned', { job: name, nextTick: scheduler.nextTick(name) });
+    },
     killRequested: (name, request) => runner.kill(name, request),
     runLost: (entry) => {
       if (entry.agentId === config.agentId || state !== 'running') return;

@@ -2,7 +2,13 @@
 
 export type EventSink = (event: string, detail: Record<string, unknown>) => void;
 
-const QUIET = new Set(['claim:outcome', 'run:started', 'run:ended', 'view:connected']);
+const QUIET = new Set([
+  'claim:outcome',
+  'run:started',
+  'run:ended',
+  'view:connected',
+  'scheduler:planned',
+]);
 
 export function createEventLog(agentId: string, verbose: boolean): EventSink {
   return (event, detail) => {

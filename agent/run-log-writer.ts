@@ -98,7 +98,10 @@ export function createRunLogWriter(
       if (!(error instanceof MongoBulkWriteError)) throw error;
       // The driver types this as one error or many; read it defensively either way.
       const raw: unknown = error.writeErrors;
-      const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index?: unknown }[];
+      const writeErrors = (Array.isArray(raw) ? raw : [raw]) as {
+        code?: unknown;
+        index?: unknown;
+      }[];
       if (writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
       duplicates = writeErrors
         .map((e) => (typeof e.index === 'number' ? batch[e.index] : undefined))

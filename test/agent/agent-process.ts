@@ -68,8 +68,8 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
     String(options.sessionTtlSeconds ?? 3),
     '--log-flush-interval-ms',
     '100',
-    '--clock-offset-ms',
-    String(options.clockOffsetMs ?? 0),
+    // `=` form: parseArgs reads a separate negative number as another option.
+    `--clock-offset-ms=${options.clockOffsetMs ?? 0}`,
     '--shutdown-grace-ms',
     '5000',
     ...(options.extraArgs ?? []),
