@@ -3,7 +3,17 @@ import { existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 const projects = [];
-for (const dir of ['core', 'control-plane', 'relay', 'agent', 'cli', 'console', 'test', 'bench', 'scripts']) {
+for (const dir of [
+  'core',
+  'control-plane',
+  'relay',
+  'agent',
+  'cli',
+  'console',
+  'test',
+  'bench',
+  'scripts',
+]) {
   if (!existsSync(dir)) continue;
   for (const file of readdirSync(dir)) {
     if (/^tsconfig(\..+)?\.json$/.test(file)) projects.push(`${dir}/${file}`);

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test command of README.md (and of CI): installs what is missing, then format check, lint,
+# type-check and the whole test suite against a real etcd and MongoDB-wire server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+npm run check
