@@ -42,6 +42,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JS scripts carry no types to check against; lint them for the rest.
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
