@@ -57,4 +57,24 @@ describe('agent: job changes', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await settle();
   });
+
+  it('on SIGTERM lets a running run finish, logs it, and leaves the fleet at once', async () => {
+    await using world = createFixture(stack);
+    const [agent] = await world.startAgents(['leaving']);
+    assert.ok(agent);
+    await world.putJob({
+      name: 'finishing',
+      command: 'sleep 1; echo finished',
+      cronExpr: '* * * * * *',
+    });
+    const started = await agent.waitForEvent('run:started', (e) => e.job === 'finishing');
+    await world.deleteJob('finishing');
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    const [run] = await world.runs('finishing');
+    assert.equal(run?.runId, started.runId, 'the record was flushed before exit');
+    assert.equal(run?.status, 'succeeded');
+    assert.equal(run?.output, 'finished\n');
+    const worker = await world.etcd.get(world.keys.worker('leaving')).string();
+    assert.equal(worker, null, 'the session lease was revoked, taking the registration with it');
+  });
 });
