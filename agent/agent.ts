@@ -8,7 +8,7 @@
  *   stopping  no new claims; runs get `shutdownGraceMs` to finish, then are killed; the log
  *             writer flushes; the lease is revoked.
  */
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname, loadavg, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { createKeyLayout } from '../core/keys.ts';
@@ -20,6 +20,8 @@ import { createClaims } from './claim.ts';
 import { createClusterView } from './cluster-view.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { createEtcdClient } from './etcd-client.ts';
+import type { Heartbeat } from '../core/health.ts';
+import { startHealthSession, type HealthSession } from './health-session.ts';
 import type { EventSink } from './log.ts';
 import { lostRunRecord } from './lost-runs.ts';
 import { register } from './registry.ts';
@@ -159,7 +161,31 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     );
   });
 
+  const heartbeat = (): Heartbeat => {
+    const stats = writer.stats();
+    const [load1 = 0, load5 = 0, load15 = 0] = loadavg();
+    return {
+      at: Date.now(),
+      running: runner
+        .active()
+        .map(({ runId, jobName, planTime, startTime }) => ({
+          runId,
+          jobName,
+          planTime,
+          startTime,
+        })),
+      load: [load1, load5, load15],
+      rssBytes: process.memoryUsage.rss(),
+      logBacklog: stats.backlog,
+      spillBytes: stats.spillBytes,
+      spillError: stats.spillError,
+      session: session.state,
+      jobsScheduled: scheduler.size,
+    };
+  };
+
   let retention: { stop(): void } | null = null;
+  let health: HealthSession | null = null;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -174,6 +200,21 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     await view.start();
     if (state !== 'starting') return;
     state = 'running';
+    if (config.controlPlaneUrl !== undefined && config.agentToken !== undefined) {
+      health = startHealthSession({
+        controlPlaneUrl: config.controlPlaneUrl,
+        agentToken: config.agentToken,
+        hello: () => ({
+          agentId: config.agentId,
+          host,
+          version: deps.version,
+          labels: config.labels,
+          startedAt,
+        }),
+        heartbeat,
+        onEvent: emit,
+      });
+    }
     retention = startRetention(db, claims, {
       retentionDays: config.retentionDays,
       periodMs: 3_600_000,
@@ -205,6 +246,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       }
       clearTimeout(graceTimer);
       await writer.stop(10_000);
+      await health?.stop(reason);
       await view.stop();
       await session.stop(reason);
       client.close();

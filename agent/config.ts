@@ -288,6 +288,12 @@ export function loadAgentConfig(
   if (typeof merged.shell !== 'string' || !merged.shell.startsWith('/')) {
     errors.push({ field: 'shell', message: 'shell must be an absolute path' });
   }
+  if (merged.controlPlaneUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(String(merged.controlPlaneUrl))) {
+    errors.push({ field: 'controlPlaneUrl', message: 'controlPlaneUrl must be an http(s) URL' });
+  }
+  if ((merged.controlPlaneUrl === undefined) !== (merged.agentToken === undefined)) {
+    errors.push({ field: 'agentToken', message: 'controlPlaneUrl and agentToken go together' });
+  }
   if (typeof merged.stateDir !== 'string' || merged.stateDir.length === 0) {
     errors.push({ field: 'stateDir', message: 'stateDir must be a path' });
   }
