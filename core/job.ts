@@ -51,6 +51,10 @@ export type JobValidation =
   | { readonly ok: true; readonly job: Job }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
 
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
 function byteLength(text: string): number {
   // UTF-8 length without TextEncoder, which core's lib does not declare.
   let bytes = 0;
@@ -58,10 +62,10 @@ function byteLength(text: string): number {
     const code = text.charCodeAt(i);
     if (code < 0x80) bytes += 1;
     else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) {
+    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
       bytes += 4;
       i++;
-    } else bytes += 3;
+    } else bytes += 3; // including a lone surrogate, which UTF-8 encoders write as U+FFFD
   }
   return bytes;
 }
