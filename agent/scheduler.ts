@@ -123,7 +123,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       // fire() may have replaced or removed this plan; only advance the one still in the heap.
       if (first.index < 0 || plans.get(first.job.name) !== first) continue;
-      const next = first.schedule.next(tickMs);
+      let next: number | null;
+      try {
+        next = first.schedule.next(tickMs);
+      } catch (error) {
+        // One job's schedule failing must not stop the others; it stops being planned.
+        emit('scheduler:nextFailed', { job: first.job.name, error: String(error) });
+        next = null;
+      }
       if (next === null) {
         remove(first);
         plans.delete(first.job.name);

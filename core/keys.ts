@@ -130,7 +130,10 @@ export function createKeyLayout(prefix: string = DEFAULT_PREFIX): KeyLayout {
  * the claim compare-and-swap is `value(ticks/<name>) < encodeTick(tick)`.
  */
 export function encodeTick(tickMs: number): string {
-  return String(Math.trunc(tickMs)).padStart(16, '0');
+  if (!Number.isSafeInteger(tickMs) || tickMs < 0) {
+    throw new CronplaneError('invalid_input', `a tick must be non-negative epoch ms, got ${tickMs}`);
+  }
+  return String(tickMs).padStart(16, '0');
 }
 
 export function decodeTick(value: string): number | null {
