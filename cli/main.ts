@@ -8,6 +8,22 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'cron next "<expr>" — preview fire times',
     load: () => import('./cron-command.ts'),
   },
+  job: {
+    summary: 'ls|get|put|rm|kill|runs|run-log — jobs via the API',
+    load: () => import('./job-command.ts'),
+  },
+  'control-plane': {
+    summary: 'serve the API and console on Node',
+    load: () => import('./control-plane-command.ts'),
+  },
+  relay: {
+    summary: 'serve signed etcd/MongoDB access for the control plane',
+    load: () => import('./relay-command.ts'),
+  },
+  dev: {
+    summary: 'local stack, relay, control plane and one agent (npm start)',
+    load: () => import('./dev-command.ts'),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,102 @@
+/** `cronplane control-plane`: the API (and console) on Node, until SIGTERM/SIGINT. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startControlPlane } from '../control-plane/entry/node.ts';
+import type { DataConfig, TokenConfig } from '../control-plane/entry/node.ts';
+import type { Role } from '../core/api.ts';
+import { CronplaneError } from '../core/errors.ts';
+import { DEFAULT_PREFIX } from '../core/keys.ts';
+import { DEFAULT_DATABASE } from '../core/run-log.ts';
+import type { Settings } from './server-options.ts';
+import {
+  parseList,
+  parsePort,
+  required,
+  resolveSettings,
+  runServerCommand,
+  shutdownSignal,
+} from './server-options.ts';
+
+export const DEFAULT_CONTROL_PLANE_PORT = 8080;
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../console/', import.meta.url));
+
+const USAGE = `usage: cronplane control-plane [--port ${DEFAULT_CONTROL_PLANE_PORT}] [--host 127.0.0.1]
+         (--etcd-endpoints URL[,URL] --mongo-url URL [--database ${DEFAULT_DATABASE}] [--prefix ${DEFAULT_PREFIX}]
+          | --relay-url URL --relay-secret S)
+         [--admin-token T] [--viewer-token T] [--agent-token T] [--console-dir DIR] [--config FILE]
+Every setting also reads CRONPLANE_<NAME> (e.g. CRONPLANE_ADMIN_TOKEN); prefer that for secrets.
+`;
+
+const SETTINGS = {
+  port: { flag: 'port', env: 'CRONPLANE_PORT' },
+  host: { flag: 'host', env: 'CRONPLANE_HOST' },
+  etcdEndpoints: { flag: 'etcd-endpoints', env: 'CRONPLANE_ETCD_ENDPOINTS' },
+  mongoUrl: { flag: 'mongo-url', env: 'CRONPLANE_MONGO_URL' },
+  database: { flag: 'database', env: 'CRONPLANE_DATABASE' },
+  prefix: { flag: 'prefix', env: 'CRONPLANE_PREFIX' },
+  relayUrl: { flag: 'relay-url', env: 'CRONPLANE_RELAY_URL' },
+  relaySecret: { flag: 'relay-secret', env: 'CRONPLANE_RELAY_SECRET' },
+  adminToken: { flag: 'admin-token', env: 'CRONPLANE_ADMIN_TOKEN' },
+  viewerToken: { flag: 'viewer-token', env: 'CRONPLANE_VIEWER_TOKEN' },
+  agentToken: { flag: 'agent-token', env: 'CRONPLANE_AGENT_TOKEN' },
+  consoleDir: { flag: 'console-dir', env: 'CRONPLANE_CONSOLE_DIR' },
+} as const;
+
+type Key = keyof typeof SETTINGS;
+
+function dataConfig(settings: Settings<Key>): DataConfig {
+  const direct = settings.etcdEndpoints ?? settings.mongoUrl;
+  if (settings.relayUrl !== undefined) {
+    if (direct !== undefined) {
+      throw new CronplaneError(
+        'invalid_config',
+        'give either a relay (--relay-url) or etcd/MongoDB (--etcd-endpoints, --mongo-url), not both',
+      );
+    }
+    return {
+      kind: 'relay',
+      url: settings.relayUrl,
+      secret: required(settings.relaySecret, '--relay-secret (or CRONPLANE_RELAY_SECRET)'),
+    };
+  }
+  return {
+    kind: 'direct',
+    etcdEndpoints: parseList(required(settings.etcdEndpoints, '--etcd-endpoints or --relay-url')),
+    mongoUrl: required(settings.mongoUrl, '--mongo-url'),
+    database: settings.database ?? DEFAULT_DATABASE,
+    prefix: settings.prefix ?? DEFAULT_PREFIX,
+  };
+}
+
+function tokens(settings: Settings<Key>): TokenConfig[] {
+  const byRole: [Role, string | undefined][] = [
+    ['admin', settings.adminToken],
+    ['viewer', settings.viewerToken],
+    ['agent', settings.agentToken],
+  ];
+  return byRole.flatMap(([role, token]) => (token ? [{ name: role, role, token }] : []));
+}
+
+export function run(args: string[]): Promise<number> {
+  if (args.includes('--help')) {
+    process.stdout.write(USAGE);
+    return Promise.resolve(0);
+  }
+  return runServerCommand('control-plane', async () => {
+    const settings = resolveSettings(args, SETTINGS);
+    const data = dataConfig(settings);
+    const consoleDir = settings.consoleDir ?? DEFAULT_CONSOLE_DIR;
+    const controlPlane = await startControlPlane({
+      port: parsePort(settings.port, DEFAULT_CONTROL_PLANE_PORT),
+      host: settings.host ?? '127.0.0.1',
+      data,
+      tokens: tokens(settings),
+      ...(existsSync(consoleDir) ? { consoleDir } : {}),
+    });
+    const via = data.kind === 'relay' ? `relay ${data.url}` : 'etcd and MongoDB directly';
+    process.stdout.write(`cronplane control plane listening on ${controlPlane.url} (${via})\n`);
+    const signal = await shutdownSignal();
+    process.stdout.write(`cronplane control-plane: ${signal}, stopping\n`);
+    await controlPlane.stop();
+  });
+}

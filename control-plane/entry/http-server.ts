@@ -1,0 +1,43 @@
+/** Serving a fetch handler on Node: listen (resolving the bound port) and a graceful close. */
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+
+export interface HttpServer {
+  readonly port: number;
+  /** `http://host:port`, with IPv6 hosts bracketed. */
+  readonly url: string;
+  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 5000;
+
+export async function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { port: number; host: string },
+): Promise<HttpServer> {
+  const server = createAdaptorServer({ fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') {
+    throw new Error('the HTTP server is not listening on a TCP port');
+  }
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    port: address.port,
+    url: `http://${host}:${address.port}`,
+    async close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
