@@ -288,7 +288,10 @@ export function loadAgentConfig(
   if (typeof merged.shell !== 'string' || !merged.shell.startsWith('/')) {
     errors.push({ field: 'shell', message: 'shell must be an absolute path' });
   }
-  if (merged.controlPlaneUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(String(merged.controlPlaneUrl))) {
+  if (
+    merged.controlPlaneUrl !== undefined &&
+    (typeof merged.controlPlaneUrl !== 'string' || !/^https?:\/\/\S+$/.test(merged.controlPlaneUrl))
+  ) {
     errors.push({ field: 'controlPlaneUrl', message: 'controlPlaneUrl must be an http(s) URL' });
   }
   if ((merged.controlPlaneUrl === undefined) !== (merged.agentToken === undefined)) {

@@ -64,15 +64,13 @@ async function footprint(stack: Stack, jobCount: number): Promise<Record<string,
   if (!agent?.child.pid) throw new Error('agent did not start');
   const idleRss = rssMb(agent.child.pid);
   const ops = Array.from({ length: jobCount }, (_, i) =>
-    world.etcd
-      .put(world.keys.job(`load-${i}`))
-      .value(
-        JSON.stringify({
-          name: `load-${i}`,
-          command: 'true',
-          cronExpr: `${i % 60} ${i % 60} * * * *`,
-        }),
-      ),
+    world.etcd.put(world.keys.job(`load-${i}`)).value(
+      JSON.stringify({
+        name: `load-${i}`,
+        command: 'true',
+        cronExpr: `${i % 60} ${i % 60} * * * *`,
+      }),
+    ),
   );
   await Promise.all(ops);
   await agent.waitForEvent('scheduler:planned', (e) => e.job === `load-${jobCount - 1}`, 60_000);

@@ -131,7 +131,10 @@ export function createKeyLayout(prefix: string = DEFAULT_PREFIX): KeyLayout {
  */
 export function encodeTick(tickMs: number): string {
   if (!Number.isSafeInteger(tickMs) || tickMs < 0) {
-    throw new CronplaneError('invalid_input', `a tick must be non-negative epoch ms, got ${tickMs}`);
+    throw new CronplaneError(
+      'invalid_input',
+      `a tick must be non-negative epoch ms, got ${tickMs}`,
+    );
   }
   return String(tickMs).padStart(16, '0');
 }

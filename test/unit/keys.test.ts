@@ -150,7 +150,8 @@ describe('ticks', () => {
   it('encodes to 16 digits and decodes back', () => {
     assert.equal(encodeTick(Date.UTC(2026, 0, 1)), '0001767225600000');
     assert.equal(encodeTick(0), '0000000000000000');
-    for (const bad of [1.9, -5, Number.NaN]) assert.throws(() => encodeTick(bad), /non-negative epoch ms/);
+    for (const bad of [1.9, -5, Number.NaN])
+      assert.throws(() => encodeTick(bad), /non-negative epoch ms/);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (tick) => {
         assert.equal(encodeTick(tick).length, 16);
