@@ -31,6 +31,9 @@ import {
   ensureRunLogIndexes,
   type RunLogWriterStats,
 } from './run-log-writer.ts';
+import { createAgentMetrics } from './agent-metrics.ts';
+import { startMetricsServer } from './metrics-server.ts';
+import { createNotifier } from './notifier.ts';
 import { createRunner } from './runner.ts';
 import { createScheduler } from './scheduler.ts';
 import { createSession, type SessionState } from './session.ts';
@@ -91,7 +94,18 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   });
   const db = mongo.db(config.database);
   const journal = openSpillJournal(join(config.stateDir, 'spill'));
+  const metrics = createAgentMetrics();
+  const notifier = createNotifier({
+    secret: config.webhookSecret,
+    defaultFailureUrls: config.notifyFailureUrls,
+    ...((config.consoleUrl ?? config.controlPlaneUrl) !== undefined
+      ? { consoleUrl: config.consoleUrl ?? config.controlPlaneUrl }
+      : {}),
+    onEvent: emit,
+    onDelivery: (outcome) => metrics.webhooks.inc({ outcome }),
+  });
   const writer = createRunLogWriter(db, journal, {
+    observeCallSeconds: (op, seconds) => metrics.mongoCall.observe(seconds, { op }),
     batchSize: config.logBatchSize,
     flushIntervalMs: config.logFlushIntervalMs,
     maxBufferedRecords: config.logMaxBufferedRecords,
@@ -107,6 +121,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     maxOutputBytes: config.maxOutputBytes,
     killGraceMs: config.killGraceMs,
     now,
+    notifier,
+    metrics,
     onEvent: emit,
   });
   const registration = (): WorkerRegistration => ({
@@ -136,6 +152,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       emit('scheduler:planned', { job: name, nextTick: scheduler.nextTick(name) });
     },
     killRequested: (name, request) => runner.kill(name, request),
+    manualRequested: (name, trigger, raw) => dispatcher?.manual(name, trigger, raw),
     runLost: (entry) => {
       if (entry.agentId === config.agentId || state !== 'running') return;
       emit('run:lost', { job: entry.jobName, runId: entry.runId, agent: entry.agentId });
@@ -145,8 +162,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     tickClaimed: () => undefined,
     event: emit,
   });
-  dispatcher = createDispatcher(view, session, claims, runner, {
+  dispatcher = createDispatcher(view, session, claims, runner, writer, {
     agentId: config.agentId,
+    host,
+    metrics,
     labels: config.labels,
     claimGraceMs: config.claimGraceMs,
     misfireWindowMs: config.misfireWindowMs,
@@ -166,14 +185,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const [load1 = 0, load5 = 0, load15 = 0] = loadavg();
     return {
       at: Date.now(),
-      running: runner
-        .active()
-        .map(({ runId, jobName, planTime, startTime }) => ({
-          runId,
-          jobName,
-          planTime,
-          startTime,
-        })),
+      running: runner.active().map(({ runId, jobName, planTime, startTime }) => ({
+        runId,
+        jobName,
+        planTime,
+        startTime,
+      })),
       load: [load1, load5, load15],
       rssBytes: process.memoryUsage.rss(),
       logBacklog: stats.backlog,
@@ -191,7 +208,43 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     resolveDone = resolve;
   });
 
+  metrics.registry.gaugeFn(
+    'cronplane_log_backlog_records',
+    'Run records accepted and not yet written to MongoDB.',
+    () => writer.stats().backlog,
+  );
+  metrics.registry.gaugeFn(
+    'cronplane_log_spill_bytes',
+    'Bytes in the spill journal.',
+    () => writer.stats().spillBytes,
+  );
+  metrics.registry.gaugeFn(
+    'cronplane_session_live',
+    '1 while the etcd session is live (claims allowed).',
+    () => (session.state === 'live' ? 1 : 0),
+  );
+  metrics.registry.gaugeFn(
+    'cronplane_running_runs',
+    'Runs in flight on this agent.',
+    () => runner.activeCount,
+  );
+  metrics.registry.gaugeFn(
+    'cronplane_jobs_scheduled',
+    'Jobs this agent schedules.',
+    () => scheduler.size,
+  );
+  const metricsServer =
+    config.metricsPort > 0
+      ? startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost).then(
+          (server) => {
+            emit('metrics:listening', { host: config.metricsHost, port: config.metricsPort });
+            return server;
+          },
+        )
+      : null;
+
   const ready = (async () => {
+    await metricsServer;
     ensureRunLogIndexes(db).catch((error: unknown) =>
       emit('log:indexesFailed', { error: String(error) }),
     );
@@ -246,7 +299,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       }
       clearTimeout(graceTimer);
       await writer.stop(10_000);
+      await Promise.race([
+        notifier.idle(),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
       await health?.stop(reason);
+      const server = await metricsServer?.catch(() => null);
+      server?.close();
       await view.stop();
       await session.stop(reason);
       client.close();

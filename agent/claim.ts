@@ -8,6 +8,8 @@
  *                 put lock/<job>  on the session lease   — forbid jobs only
  *                 put running/<job>/<runId> on the session lease
  *   release  delete running/<job>/<runId>, and lock/<job> if it is still ours
+ *   manual   if  manual/<job> is still this request, and (forbid) lock/<job> absent
+ *            then delete manual/<job>, put lock and running as for a tick
  *
  * So a fired run costs two etcd writes for the whole fleet, whatever its size. Because a tick is
  * claimable only if it is newer than the last claimed one, a skewed clock can delay a run but
@@ -16,14 +18,22 @@
  */
 import type { Etcd3, IRangeResponse } from 'etcd3';
 import type { RunningEntry } from '../core/coordination.ts';
-import { encodeTick, type KeyLayout } from '../core/keys.ts';
+import { decodeTick, encodeTick, type KeyLayout } from '../core/keys.ts';
 import type { Job } from '../core/job.ts';
 import type { Session } from './session.ts';
 
 export type ClaimOutcome = 'claimed' | 'taken' | 'locked' | 'gone' | 'fenced';
 
+export interface TickClaim {
+  readonly outcome: ClaimOutcome;
+  /** The tick claimed before this one (read in the same transaction), for skip detection. */
+  readonly previousTick: number | null;
+}
+
 export interface Claims {
-  claimTick(job: Job, tickMs: number, entry: RunningEntry): Promise<ClaimOutcome>;
+  claimTick(job: Job, tickMs: number, entry: RunningEntry): Promise<TickClaim>;
+  /** Claims a run-now request whose stored value is `triggerJson`. */
+  claimManual(job: Job, triggerJson: string, entry: RunningEntry): Promise<ClaimOutcome>;
   release(job: Job, entry: RunningEntry): Promise<void>;
   /** Claims a fleet-wide chore for a period (e.g. retention): true for exactly one agent. */
   claimChore(task: 'retention', periodStartMs: number): Promise<boolean>;
@@ -44,8 +54,8 @@ export function createClaims(client: Etcd3, keys: KeyLayout, session: Session): 
     tickMs: number,
     entry: RunningEntry,
     tickKeyExists: boolean,
-  ): Promise<ClaimOutcome | 'retry-create'> {
-    if (!session.isLive()) return 'fenced';
+  ): Promise<TickClaim | 'retry-create'> {
+    if (!session.isLive()) return { outcome: 'fenced', previousTick: null };
     const tickKey = keys.tick(job.name);
     const lockKey = keys.lock(job.name);
     const jobKey = keys.job(job.name);
@@ -62,32 +72,53 @@ export function createClaims(client: Etcd3, keys: KeyLayout, session: Session): 
       session.onLease(client.put(keys.running(job.name, entry.runId)).value(JSON.stringify(entry))),
     ];
     if (forbid) puts.push(session.onLease(client.put(lockKey).value(lockValue(entry))));
+    // The read comes first in the success branch, so it returns the tick claimed before ours.
     const result = await txn
-      .then(...puts)
+      .then(client.get(tickKey), ...puts)
       .else(client.get(tickKey), client.get(lockKey), client.get(jobKey))
       .commit();
-    if (result.succeeded) return 'claimed';
+    if (result.succeeded) {
+      const previous = firstKv(result.responses[0]?.response_range);
+      return { outcome: 'claimed', previousTick: previous === null ? null : decodeTick(previous) };
+    }
 
     const [tickRange, lockRange, jobRange] = result.responses.map((r) => r.response_range);
     const currentTick = firstKv(tickRange);
-    if (firstKv(jobRange) === null) return 'gone';
-    if (currentTick === null)
-      return tickKeyExists
-        ? 'retry-create'
-        : forbid && firstKv(lockRange) !== null
-          ? 'locked'
-          : 'taken';
-    if (currentTick >= tick) return 'taken';
-    return forbid && firstKv(lockRange) !== null ? 'locked' : 'taken';
+    const failed = (outcome: ClaimOutcome): TickClaim => ({ outcome, previousTick: null });
+    if (firstKv(jobRange) === null) return failed('gone');
+    if (currentTick === null && tickKeyExists) return 'retry-create';
+    if (currentTick !== null && currentTick >= tick) return failed('taken');
+    return failed(forbid && firstKv(lockRange) !== null ? 'locked' : 'taken');
   }
 
   return {
     async claimTick(job, tickMs, entry) {
       const outcome = await attempt(job, tickMs, entry, true);
       // The tick key is created on a job's first claim; value comparisons fail on absent keys.
-      return outcome === 'retry-create'
-        ? ((await attempt(job, tickMs, entry, false)) as ClaimOutcome)
-        : outcome;
+      if (outcome !== 'retry-create') return outcome;
+      const created = await attempt(job, tickMs, entry, false);
+      return created === 'retry-create' ? { outcome: 'taken', previousTick: null } : created;
+    },
+    async claimManual(job, triggerJson, entry) {
+      if (!session.isLive()) return 'fenced';
+      const manualKey = keys.manual(job.name);
+      const lockKey = keys.lock(job.name);
+      const forbid = job.concurrency === 'forbid';
+      const txn = client.if(manualKey, 'Value', '==', triggerJson);
+      if (forbid) txn.and(lockKey, 'Create', '==', 0);
+      const puts = [
+        client.delete().key(manualKey),
+        session.onLease(
+          client.put(keys.running(job.name, entry.runId)).value(JSON.stringify(entry)),
+        ),
+      ];
+      if (forbid) puts.push(session.onLease(client.put(lockKey).value(lockValue(entry))));
+      const result = await txn
+        .then(...puts)
+        .else(client.get(lockKey))
+        .commit();
+      if (result.succeeded) return 'claimed';
+      return forbid && firstKv(result.responses[0]?.response_range) !== null ? 'locked' : 'taken';
     },
     async release(job, entry) {
       const runningKey = keys.running(job.name, entry.runId);

@@ -9,7 +9,13 @@
  * reason); the view then lists again, reports what changed, and watches from the new revision.
  */
 import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
-import { readKillRequest, readRunningEntry, readWorkerRegistration } from '../core/coordination.ts';
+import {
+  readKillRequest,
+  readManualTrigger,
+  readRunningEntry,
+  readWorkerRegistration,
+  type ManualTrigger,
+} from '../core/coordination.ts';
 import type { KillRequest, RunningEntry, WorkerRegistration } from '../core/coordination.ts';
 import { readStoredJob, type Job } from '../core/job.ts';
 import { decodeTick, type KeyLayout } from '../core/keys.ts';
@@ -19,6 +25,8 @@ export interface ClusterViewHandlers {
   /** A job was created, changed, or (job = null) deleted or became unreadable. */
   jobChanged(name: string, job: Job | null): void;
   killRequested(name: string, request: KillRequest): void;
+  /** A run-now request appeared; `raw` is its stored value. */
+  manualRequested(name: string, trigger: ManualTrigger, raw: string): void;
   /** A run's runner died: its running key and its worker key vanished in one revision. */
   runLost(entry: RunningEntry): void;
   workersChanged(): void;
@@ -30,6 +38,8 @@ export interface ClusterView {
   readonly jobs: ReadonlyMap<string, Job>;
   readonly workers: ReadonlyMap<string, WorkerRegistration>;
   readonly running: ReadonlyMap<string, RunningEntry>;
+  /** True while the run-now request `raw` for the job is still waiting for its claim. */
+  hasManual(name: string, raw: string): boolean;
   /** The newest tick known to be claimed for a job, or 0. */
   lastClaimedTick(name: string): number;
   /** Resolves once the first list has been applied. */
@@ -46,6 +56,7 @@ export function createClusterView(
   const workers = new Map<string, WorkerRegistration>();
   const running = new Map<string, RunningEntry>();
   const ticks = new Map<string, number>();
+  const manuals = new Map<string, string>();
   let watcher: Watcher | null = null;
   let stopped = false;
   let relistAttempt = 0;
@@ -81,6 +92,16 @@ export function createClusterView(
       case 'killer': {
         const request = value === null ? null : readKillRequest(value);
         if (request) handlers.killRequested(parsed.name, request);
+        break;
+      }
+      case 'manual': {
+        const trigger = value === null ? null : readManualTrigger(value);
+        if (value === null || !trigger) {
+          manuals.delete(parsed.name);
+          break;
+        }
+        manuals.set(parsed.name, value);
+        handlers.manualRequested(parsed.name, trigger, value);
         break;
       }
       case 'workers': {
@@ -193,6 +214,7 @@ export function createClusterView(
     workers,
     running,
     lastClaimedTick: (name) => ticks.get(name) ?? 0,
+    hasManual: (name, raw) => manuals.get(name) === raw,
     async start() {
       for (let attempt = 0; ; attempt++) {
         try {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CronplaneError, type FieldError } from '../core/errors.ts';
-import { validateLabels } from '../core/job.ts';
+import { isWebhookUrl, validateLabels } from '../core/job.ts';
 import { isValidName } from '../core/names.ts';
 import { DEFAULT_PREFIX, isValidPrefix } from '../core/keys.ts';
 import { DEFAULT_DATABASE } from '../core/run-log.ts';
@@ -42,6 +42,15 @@ export interface AgentConfig {
   readonly retentionDays: number;
   readonly controlPlaneUrl?: string;
   readonly agentToken?: string;
+  /** 0 serves no metrics. */
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+  /** Signs webhook deliveries (`x-cronplane-signature`); unsigned without it. */
+  readonly webhookSecret?: string;
+  /** Called on every failed run, in addition to the job's own `notify.failure`. */
+  readonly notifyFailureUrls: readonly string[];
+  /** Base URL of the console, for links in webhooks; defaults to controlPlaneUrl. */
+  readonly consoleUrl?: string;
   /** For tests only: shifts the agent's notion of now. */
   readonly clockOffsetMs: number;
 }
@@ -120,6 +129,16 @@ const FIELDS: readonly Field[] = [
     type: 'string',
   },
   { key: 'agentToken', flag: 'agent-token', env: 'CRONPLANE_AGENT_TOKEN', type: 'string' },
+  { key: 'metricsPort', flag: 'metrics-port', env: 'CRONPLANE_METRICS_PORT', type: 'int' },
+  { key: 'metricsHost', flag: 'metrics-host', env: 'CRONPLANE_METRICS_HOST', type: 'string' },
+  { key: 'webhookSecret', flag: 'webhook-secret', env: 'CRONPLANE_WEBHOOK_SECRET', type: 'string' },
+  {
+    key: 'notifyFailureUrls',
+    flag: 'notify-failure-urls',
+    env: 'CRONPLANE_NOTIFY_FAILURE_URLS',
+    type: 'list',
+  },
+  { key: 'consoleUrl', flag: 'console-url', env: 'CRONPLANE_CONSOLE_URL', type: 'string' },
   { key: 'clockOffsetMs', flag: 'clock-offset-ms', env: 'CRONPLANE_CLOCK_OFFSET_MS', type: 'int' },
 ];
 
@@ -152,6 +171,9 @@ const DEFAULTS = {
   shutdownGraceMs: 30_000,
   retentionDays: 30,
   clockOffsetMs: 0,
+  metricsPort: 0,
+  metricsHost: '127.0.0.1',
+  notifyFailureUrls: [],
 } satisfies Partial<AgentConfig>;
 
 const INT_RANGES: Partial<Record<keyof AgentConfig, readonly [number, number]>> = {
@@ -167,6 +189,7 @@ const INT_RANGES: Partial<Record<keyof AgentConfig, readonly [number, number]>> 
   shutdownGraceMs: [0, 3_600_000],
   retentionDays: [0, 36_500],
   clockOffsetMs: [-3_600_000, 3_600_000],
+  metricsPort: [0, 65_535],
 };
 
 function parseLabels(text: string): Record<string, string> {
@@ -293,6 +316,13 @@ export function loadAgentConfig(
     (typeof merged.controlPlaneUrl !== 'string' || !/^https?:\/\/\S+$/.test(merged.controlPlaneUrl))
   ) {
     errors.push({ field: 'controlPlaneUrl', message: 'controlPlaneUrl must be an http(s) URL' });
+  }
+  const failureUrls = merged.notifyFailureUrls;
+  if (!Array.isArray(failureUrls) || !failureUrls.every(isWebhookUrl)) {
+    errors.push({
+      field: 'notifyFailureUrls',
+      message: 'notifyFailureUrls must be a list of http(s) URLs',
+    });
   }
   if ((merged.controlPlaneUrl === undefined) !== (merged.agentToken === undefined)) {
     errors.push({ field: 'agentToken', message: 'controlPlaneUrl and agentToken go together' });

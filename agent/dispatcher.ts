@@ -1,32 +1,43 @@
 /**
- * Turns a due tick into at most one run across the fleet (guarantees 1, 3 and 6).
+ * Turns a due tick into at most one run across the fleet (guarantees 1, 3 and 6), and a
+ * run-now request into exactly one run.
  *
  * Every agent ranks the eligible live agents for `job@tick` by rendezvous hashing. The first in
  * that order claims at once; the k-th waits k × claimGraceMs and claims only if the tick is still
  * unclaimed as far as its watch has seen. So a healthy fleet spends one claim per run, and a dead
  * or busy preferred agent delays a run by a grace instead of skipping it. A tick nobody claimed
- * within the misfire window is skipped. A fenced agent (session not live) claims nothing.
+ * within the misfire window is skipped; the next claim finds the gap and records it (see
+ * core/skips.ts). A fenced agent (session not live) claims nothing.
  */
+import type { ManualTrigger } from '../core/coordination.ts';
+import { parseSchedule } from '../core/cron/schedule.ts';
 import type { Job } from '../core/job.ts';
 import { labelsMatch } from '../core/job.ts';
 import { rankAgents } from '../core/rendezvous.ts';
+import { missedTicks, skipRecord } from '../core/skips.ts';
+import type { AgentMetrics } from './agent-metrics.ts';
 import type { Claims } from './claim.ts';
 import type { ClusterView } from './cluster-view.ts';
+import type { RunLogWriter } from './run-log-writer.ts';
 import type { Runner } from './runner.ts';
 import type { Session } from './session.ts';
 
 export interface DispatcherOptions {
   readonly agentId: string;
+  readonly host: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly claimGraceMs: number;
   readonly misfireWindowMs: number;
   readonly now: () => number;
+  readonly metrics?: AgentMetrics;
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
 }
 
 export interface Dispatcher {
   /** Called by the scheduler when a tick is due. */
   fire(job: Job, tickMs: number): void;
+  /** Called when a run-now request appears (`raw` is its stored value, compared in the claim). */
+  manual(name: string, trigger: ManualTrigger, raw: string): void;
   /** True while claims are allowed (false once stopping). */
   readonly accepting: boolean;
   stop(): void;
@@ -37,6 +48,7 @@ export function createDispatcher(
   session: Session,
   claims: Claims,
   runner: Runner,
+  writer: RunLogWriter,
   options: DispatcherOptions,
 ): Dispatcher {
   const emit = options.onEvent ?? (() => undefined);
@@ -52,6 +64,55 @@ export function createDispatcher(
     if (!view.workers.has(options.agentId) && labelsMatch(job.labels, options.labels))
       ids.push(options.agentId);
     return ids;
+  }
+
+  function later(
+    delayMs: number,
+    action: () => Promise<void>,
+    what: Record<string, unknown>,
+  ): void {
+    const run = (): void => {
+      action().catch((error: unknown) => emit('claim:failed', { ...what, error: String(error) }));
+    };
+    if (delayMs <= 0) {
+      run();
+      return;
+    }
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      run();
+    }, delayMs);
+    pending.add(timer);
+  }
+
+  function reportSkips(job: Job, previousTick: number | null, tickMs: number): void {
+    if (previousTick === null) return;
+    const missed = missedTicks(
+      parseSchedule(job.cronExpr, job.timezone),
+      previousTick,
+      tickMs,
+      job.updatedAt,
+    );
+    if (!missed) return;
+    const agentsStartedSince = [...view.workers.values()].every(
+      (w) => w.startedAt > missed.firstMissed,
+    );
+    const reason = agentsStartedSince ? 'no agent alive' : 'not claimed within the misfire window';
+    writer.accept(
+      skipRecord(job, missed, {
+        agentId: options.agentId,
+        host: options.host,
+        nowMs: options.now(),
+        reason,
+      }),
+    );
+    options.metrics?.skippedTicks.inc({}, missed.count);
+    emit('claim:skipsRecorded', {
+      job: job.name,
+      count: missed.count,
+      firstMissed: missed.firstMissed,
+      reason,
+    });
   }
 
   async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
@@ -72,10 +133,44 @@ export function createDispatcher(
       return;
     }
     const entry = runner.prepare(current, tickMs);
-    const outcome = await claims.claimTick(current, tickMs, entry);
+    const startedAt = performance.now();
+    const { outcome, previousTick } = await claims.claimTick(current, tickMs, entry);
+    options.metrics?.etcdCall.observe((performance.now() - startedAt) / 1000, { op: 'claim' });
+    options.metrics?.claims.inc({ outcome: outcome === 'claimed' ? 'won' : outcome });
     emit('claim:outcome', { job: job.name, tick: tickMs, rank, outcome });
     if (outcome !== 'claimed' || !accepting) return;
-    await runner.start(current, entry, options.now());
+    reportSkips(current, previousTick, tickMs);
+    await runner.start(current, entry, {
+      scheduleTime: options.now(),
+      trigger: 'schedule',
+      triggeredBy: null,
+    });
+  }
+
+  async function tryManual(
+    name: string,
+    trigger: ManualTrigger,
+    raw: string,
+    rank: number,
+  ): Promise<void> {
+    const job = view.jobs.get(name);
+    if (
+      !accepting ||
+      !job ||
+      !view.hasManual(name, raw) ||
+      !session.isLive() ||
+      !runner.hasCapacity()
+    )
+      return;
+    const entry = runner.prepare(job, trigger.requestedAt, trigger.runId);
+    const outcome = await claims.claimManual(job, raw, entry);
+    emit('claim:manualOutcome', { job: name, runId: trigger.runId, rank, outcome });
+    if (outcome !== 'claimed' || !accepting) return;
+    await runner.start(job, entry, {
+      scheduleTime: options.now(),
+      trigger: 'manual',
+      triggeredBy: trigger.requestedBy,
+    });
   }
 
   return {
@@ -84,24 +179,28 @@ export function createDispatcher(
     },
     fire(job, tickMs) {
       if (!accepting || !job.enabled) return;
-      const agents = eligibleAgents(job);
-      const rank = rankAgents(`${job.name}@${tickMs}`, agents).indexOf(options.agentId);
+      const rank = rankAgents(`${job.name}@${tickMs}`, eligibleAgents(job)).indexOf(
+        options.agentId,
+      );
       if (rank < 0) return;
-      const delayMs = tickMs + rank * options.claimGraceMs - options.now();
-      const run = (): void => {
-        tryClaim(job, tickMs, rank).catch((error: unknown) =>
-          emit('claim:failed', { job: job.name, tick: tickMs, error: String(error) }),
-        );
-      };
-      if (delayMs <= 0) {
-        run();
-        return;
-      }
-      const timer = setTimeout(() => {
-        pending.delete(timer);
-        run();
-      }, delayMs);
-      pending.add(timer);
+      later(
+        tickMs + rank * options.claimGraceMs - options.now(),
+        () => tryClaim(job, tickMs, rank),
+        { job: job.name, tick: tickMs },
+      );
+    },
+    manual(name, trigger, raw) {
+      const job = view.jobs.get(name);
+      if (!accepting || !job) return;
+      // A run-now request runs even for a disabled job: the operator asked for it explicitly.
+      const rank = rankAgents(`${name}@manual:${trigger.runId}`, eligibleAgents(job)).indexOf(
+        options.agentId,
+      );
+      if (rank < 0) return;
+      later(rank * options.claimGraceMs, () => tryManual(name, trigger, raw, rank), {
+        job: name,
+        runId: trigger.runId,
+      });
     },
     stop() {
       accepting = false;

@@ -23,5 +23,9 @@ export function lostRunRecord(entry: RunningEntry, nowMs: number, observerId: st
     status: 'lost',
     exitCode: null,
     signal: null,
+    attempt: 1,
+    trigger: 'schedule',
+    triggeredBy: null,
+    skip: null,
   };
 }

@@ -30,6 +30,8 @@ export interface RunLogWriterOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxBufferedRecords: number;
+  /** Observes each MongoDB write's duration, by operation. */
+  readonly observeCallSeconds?: (op: 'insert' | 'upsert', seconds: number) => void;
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -89,6 +91,7 @@ export function createRunLogWriter(
 
   async function insertBatch(batch: readonly RunRecord[]): Promise<void> {
     let duplicates: RunRecord[] = [];
+    const startedAt = performance.now();
     try {
       await log.insertMany(
         batch.map((r) => ({ ...r })),
@@ -107,6 +110,7 @@ export function createRunLogWriter(
         .map((e) => (typeof e.index === 'number' ? batch[e.index] : undefined))
         .filter((r): r is RunRecord => r !== undefined);
     }
+    options.observeCallSeconds?.('insert', (performance.now() - startedAt) / 1000);
     for (const record of duplicates) {
       if (record.status !== 'lost')
         await log.replaceOne({ runId: record.runId, status: 'lost' }, { ...record });
@@ -118,6 +122,8 @@ export function createRunLogWriter(
   async function upsertLastRuns(batch: readonly RunRecord[]): Promise<void> {
     const newest = new Map<string, RunRecord>();
     for (const record of batch) {
+      // A skip is not a run: the job list's "last run" stays the last real one.
+      if (record.status === 'skipped') continue;
       const seen = newest.get(record.jobName);
       if (!seen || record.startTime > seen.startTime) newest.set(record.jobName, record);
     }

@@ -1,14 +1,25 @@
 /**
- * Runs claimed ticks: executes the command, frees the claim's running key and lock, and hands the
- * record to the run-log writer. Keeps the table of runs in flight for kills and shutdown.
+ * Runs claimed ticks: executes the command (and its retries), frees the claim's running key and
+ * lock, and hands each attempt's record to the run-log writer. Keeps the table of runs in flight
+ * for kills and shutdown.
+ *
+ * A claim covers every attempt at its tick: retries run on the same agent under the same running
+ * key and lock, so a `forbid` job never overlaps even while it waits to retry, and the whole
+ * claim still costs two etcd writes. Each attempt is its own record (`attempt` 1, 2, …, same
+ * `planTime`); only the last attempt's outcome counts as the job's (webhooks, last run).
  */
 import { randomUUID } from 'node:crypto';
+import { backoffDelayMs } from '../core/backoff.ts';
 import type { KillRequest, RunningEntry } from '../core/coordination.ts';
 import type { Job } from '../core/job.ts';
-import type { RunRecord, RunStatus } from '../core/run-log.ts';
+import type { RunRecord, RunStatus, RunTrigger } from '../core/run-log.ts';
+import type { AgentMetrics } from './agent-metrics.ts';
 import type { Claims } from './claim.ts';
 import { execute, type Execution, type ExecutionResult } from './executor.ts';
+import type { Notifier } from './notifier.ts';
 import type { RunLogWriter } from './run-log-writer.ts';
+
+export const MAX_RETRY_DELAY_MS = 3_600_000;
 
 export interface RunnerOptions {
   readonly agentId: string;
@@ -18,25 +29,35 @@ export interface RunnerOptions {
   readonly maxOutputBytes: number;
   readonly killGraceMs: number;
   readonly now: () => number;
+  readonly notifier?: Notifier;
+  readonly metrics?: AgentMetrics;
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
+}
+
+export interface RunContext {
+  readonly scheduleTime: number;
+  readonly trigger: RunTrigger;
+  readonly triggeredBy: string | null;
 }
 
 interface ActiveRun {
   readonly job: Job;
   readonly entry: RunningEntry;
-  readonly execution: Execution;
-  readonly done: Promise<void>;
+  execution: Execution | null;
+  /** Set by a kill: ends the current attempt and cancels any retry. */
+  cancelled: boolean;
+  wakeFromRetryDelay: (() => void) | null;
 }
 
 export interface Runner {
   readonly activeCount: number;
   hasCapacity(): boolean;
-  /** A fresh running entry for a claim; pid is filled in once the process exists. */
-  prepare(job: Job, tickMs: number): RunningEntry;
-  /** Starts a claimed run; resolves when it has ended and its record was accepted. */
-  start(job: Job, entry: RunningEntry, scheduleTime: number): Promise<void>;
+  /** A fresh running entry for a claim; `runId` may be given (run-now requests choose it). */
+  prepare(job: Job, tickMs: number, runId?: string): RunningEntry;
+  /** Starts a claimed run; resolves when its last attempt has ended and been recorded. */
+  start(job: Job, entry: RunningEntry, context: RunContext): Promise<void>;
   kill(jobName: string, request: KillRequest): number;
-  /** Kills every run (shutdown past its grace). */
+  /** Kills every run and cancels pending retries (shutdown past its grace). */
   killAll(): void;
   /** Resolves when no run is in flight. */
   idle(): Promise<void>;
@@ -49,10 +70,127 @@ function statusOf(result: ExecutionResult): RunStatus {
   return result.kind === 'exited' && result.exitCode === 0 ? 'succeeded' : 'failed';
 }
 
+export function retryDelayMs(job: Job, failedAttempt: number): number {
+  return backoffDelayMs(failedAttempt - 1, {
+    initialDelayMs: job.retryDelaySec * 1000,
+    maxDelayMs: MAX_RETRY_DELAY_MS,
+  });
+}
+
 export function createRunner(claims: Claims, writer: RunLogWriter, options: RunnerOptions): Runner {
   const emit = options.onEvent ?? (() => undefined);
   const runs = new Map<string, ActiveRun>();
   let idleWaiters: (() => void)[] = [];
+
+  function record(
+    job: Job,
+    entry: RunningEntry,
+    runId: string,
+    attempt: number,
+    context: RunContext,
+    result: ExecutionResult,
+  ): RunRecord {
+    return {
+      runId,
+      jobName: job.name,
+      command: job.command,
+      err: result.error,
+      output: result.output,
+      outputTruncated: result.outputTruncated,
+      planTime: entry.planTime,
+      scheduleTime: context.scheduleTime,
+      startTime: result.startTime,
+      endTime: result.endTime,
+      agentId: options.agentId,
+      host: options.host,
+      status: statusOf(result),
+      exitCode: result.exitCode,
+      signal: result.signal,
+      attempt,
+      trigger: context.trigger,
+      triggeredBy: context.triggeredBy,
+      skip: null,
+    };
+  }
+
+  async function runAttempts(run: ActiveRun, context: RunContext): Promise<void> {
+    const { job, entry } = run;
+    for (let attempt = 1; ; attempt++) {
+      // Later attempts get their own run id, derived so the family reads together.
+      const runId = attempt === 1 ? entry.runId : `${entry.runId}.${attempt}`;
+      const execution = execute({
+        shell: options.shell,
+        command: job.command,
+        env: {
+          CRONPLANE_JOB: job.name,
+          CRONPLANE_RUN_ID: runId,
+          CRONPLANE_TICK: new Date(entry.planTime).toISOString(),
+          CRONPLANE_ATTEMPT: String(attempt),
+        },
+        maxOutputBytes: options.maxOutputBytes,
+        timeoutMs: job.timeoutSec * 1000,
+        killGraceMs: options.killGraceMs,
+        now: options.now,
+      });
+      run.execution = execution;
+      if (run.cancelled) execution.kill('killed', 0);
+      const latenessMs = options.now() - entry.planTime;
+      if (attempt === 1) options.metrics?.fireLateness.observe(Math.max(0, latenessMs) / 1000);
+      emit('run:started', {
+        job: job.name,
+        runId,
+        pid: execution.pid,
+        planTime: entry.planTime,
+        attempt,
+        trigger: context.trigger,
+        latenessMs,
+      });
+      const result = await execution.done;
+      run.execution = null;
+      const outcome = record(job, entry, runId, attempt, context, result);
+      writer.accept(outcome);
+      options.metrics?.runs.inc({ job: job.name, status: outcome.status });
+      emit('run:ended', {
+        job: job.name,
+        runId,
+        status: outcome.status,
+        exitCode: outcome.exitCode,
+        attempt,
+        durationMs: outcome.endTime - outcome.startTime,
+      });
+
+      const retry =
+        outcome.status !== 'succeeded' &&
+        outcome.status !== 'killed' &&
+        attempt <= job.retries &&
+        !run.cancelled;
+      if (!retry) {
+        options.notifier?.notify(job, outcome);
+        return;
+      }
+      const delayMs = retryDelayMs(job, attempt);
+      emit('run:retrying', { job: job.name, runId, attempt: attempt + 1, inMs: delayMs });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        run.wakeFromRetryDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      run.wakeFromRetryDelay = null;
+      if (run.cancelled) {
+        // A kill while waiting to retry ends the run; the failed attempt is its outcome.
+        options.notifier?.notify(job, outcome);
+        return;
+      }
+    }
+  }
+
+  function cancel(run: ActiveRun, graceMs: number): void {
+    run.cancelled = true;
+    run.execution?.kill('killed', graceMs);
+    run.wakeFromRetryDelay?.();
+  }
 
   return {
     get activeCount() {
@@ -61,9 +199,9 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
     hasCapacity() {
       return runs.size < options.maxConcurrentRuns;
     },
-    prepare(job, tickMs) {
+    prepare(job, tickMs, runId = randomUUID()) {
       return {
-        runId: randomUUID(),
+        runId,
         jobName: job.name,
         agentId: options.agentId,
         host: options.host,
@@ -73,76 +211,31 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
         command: job.command,
       };
     },
-    start(job, entry, scheduleTime) {
-      const execution = execute({
-        shell: options.shell,
-        command: job.command,
-        env: {
-          CRONPLANE_JOB: job.name,
-          CRONPLANE_RUN_ID: entry.runId,
-          CRONPLANE_TICK: new Date(entry.planTime).toISOString(),
-        },
-        maxOutputBytes: options.maxOutputBytes,
-        timeoutMs: job.timeoutSec * 1000,
-        killGraceMs: options.killGraceMs,
-        now: options.now,
-      });
-      emit('run:started', {
-        job: job.name,
-        runId: entry.runId,
-        pid: execution.pid,
-        planTime: entry.planTime,
-        latenessMs: options.now() - entry.planTime,
-      });
-      const done = execution.done.then(async (result) => {
-        const record: RunRecord = {
-          runId: entry.runId,
-          jobName: job.name,
-          command: job.command,
-          err: result.error,
-          output: result.output,
-          outputTruncated: result.outputTruncated,
-          planTime: entry.planTime,
-          scheduleTime,
-          startTime: result.startTime,
-          endTime: result.endTime,
-          agentId: options.agentId,
-          host: options.host,
-          status: statusOf(result),
-          exitCode: result.exitCode,
-          signal: result.signal,
-        };
-        // Record first: the log must not depend on etcd being reachable.
-        writer.accept(record);
+    async start(job, entry, context) {
+      const run: ActiveRun = {
+        job,
+        entry,
+        execution: null,
+        cancelled: false,
+        wakeFromRetryDelay: null,
+      };
+      runs.set(entry.runId, run);
+      try {
+        await runAttempts(run, context);
+      } finally {
         try {
           await claims.release(job, entry);
         } catch (error) {
           // The keys live on the session lease and vanish with it if this never succeeds.
           emit('run:releaseFailed', { job: job.name, runId: entry.runId, error: String(error) });
         }
-        emit('run:ended', {
-          job: job.name,
-          runId: entry.runId,
-          status: record.status,
-          exitCode: record.exitCode,
-          durationMs: record.endTime - record.startTime,
-        });
-      });
-      const active: ActiveRun = {
-        job,
-        entry: { ...entry, pid: execution.pid },
-        execution,
-        done: done.finally(() => {
-          runs.delete(entry.runId);
-          if (runs.size === 0) {
-            const waiters = idleWaiters;
-            idleWaiters = [];
-            for (const resolve of waiters) resolve();
-          }
-        }),
-      };
-      runs.set(entry.runId, active);
-      return active.done;
+        runs.delete(entry.runId);
+        if (runs.size === 0) {
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      }
     },
     kill(jobName, request) {
       let killed = 0;
@@ -151,21 +244,24 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
         if (request.runId !== undefined && request.runId !== run.entry.runId) continue;
         // A kill asked for before this run started is about an earlier run.
         if (run.entry.startTime > request.requestedAt + 1_000) continue;
-        run.execution.kill('killed', 0);
+        cancel(run, 0);
         killed++;
       }
-      if (killed > 0) emit('run:killRequested', { job: jobName, killed });
+      if (killed > 0) {
+        options.metrics?.kills.inc({}, killed);
+        emit('run:killRequested', { job: jobName, killed });
+      }
       return killed;
     },
     killAll() {
-      for (const run of runs.values()) run.execution.kill('killed', options.killGraceMs);
+      for (const run of runs.values()) cancel(run, options.killGraceMs);
     },
     idle() {
       if (runs.size === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     active() {
-      return [...runs.values()].map((run) => run.entry);
+      return [...runs.values()].map((run) => ({ ...run.entry, pid: run.execution?.pid ?? 0 }));
     },
   };
 }

@@ -1,4 +1,4 @@
-/** `cronplane job ls|get|put|rm|kill|runs|run-log`: the API from the command line. */
+/** `cronplane job ls|get|put|rm|kill|run|runs|run-log`: the API from the command line. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JobView, RunListItem, VersionedJob } from '../core/api.ts';
@@ -18,6 +18,7 @@ const USAGE = `usage: cronplane job <command> [--url URL] [--token T] [--json]
   put [NAME] --file job.json create or replace a job from JSON ("-" reads stdin)
   rm NAME                    delete a job (runs in flight are not killed)
   kill NAME [--run RUN_ID]   ask the agents to kill the job's runs
+  run NAME                   start one extra run now (waits until an agent claims it)
   runs NAME [--limit N] [--before CURSOR]
                              the job's runs, newest first
   run-log RUN_ID             one run's full output
@@ -220,6 +221,14 @@ async function kill({ api, args, values, out }: Invocation): Promise<void> {
   out(`asked the agents to kill ${which}\n`);
 }
 
+async function runNow({ api, args, out, values }: Invocation): Promise<void> {
+  const name = exactlyOne(args, 'a job name');
+  const { body } = await api.request('POST', `/v1/jobs/${seg(name)}/run`, {});
+  if (values.json) return out(JSON.stringify(body, null, 2) + '\n');
+  const runId = isRecord(body) && typeof body.runId === 'string' ? body.runId : '?';
+  out(`started run ${runId} of ${name}\n`);
+}
+
 function runRow(run: RunListItem): string[] {
   return [
     run.runId,
@@ -275,6 +284,7 @@ const SUBCOMMANDS: Record<string, (invocation: Invocation) => Promise<void>> = {
   put,
   rm: remove,
   kill,
+  run: runNow,
   runs,
   'run-log': runLog,
 };

@@ -7,7 +7,9 @@ import {
   MAX_REQUEST_BODY_BYTES,
   RUN_OUTPUT_PREVIEW_CHARS,
 } from '../core/api.ts';
+import { HEARTBEAT_INTERVAL_MS, STALE_AFTER_MS } from '../core/health.ts';
 import { RUN_STATUSES } from '../core/run-log.ts';
+import { HEALTH_SUBPROTOCOL } from './subprotocols.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -170,6 +172,28 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/jobs/{name}/run': {
+      parameters: [nameParam],
+      post: {
+        summary: 'Start one extra run now, exactly once, on an eligible agent',
+        description: `${write} Answers once an agent has claimed the run; the run record says trigger "manual" and who asked.`,
+        responses: {
+          '202': {
+            description: 'an agent claimed the run',
+            content: json({
+              type: 'object',
+              properties: { job: name, runId, requestedBy: { type: 'string' } },
+            }),
+          },
+          '404': errorResponse('no such job'),
+          '409': errorResponse(
+            'a forbid job has a run in flight, or a run-now request is already waiting',
+          ),
+          '503': errorResponse('no agent claimed the run in time; nothing was run'),
+          ...common,
+        },
+      },
+    },
     '/v1/jobs/{name}/runs': {
       parameters: [nameParam],
       get: {
@@ -217,16 +241,45 @@ export const openApiDocument = {
     },
     '/v1/workers': {
       get: {
-        summary: 'Registered agents',
-        description: read,
+        summary: 'Agents: the etcd registry merged with live health',
+        description: `${read} Agents known only to the health hub are listed with registered: false.`,
         responses: {
           '200': {
-            description: 'agents',
+            description: 'agents, by agentId',
             content: json({
               type: 'object',
-              properties: { workers: { type: 'array', items: ref('WorkerRegistration') } },
+              properties: { workers: { type: 'array', items: ref('WorkerView') } },
             }),
           },
+          ...common,
+        },
+      },
+    },
+    '/v1/agents/connect': {
+      get: {
+        summary: "An agent's health session (WebSocket)",
+        description:
+          'Roles: agent. A WebSocket upgrade; the agent sends hello, then a heartbeat every ' +
+          `${HEARTBEAT_INTERVAL_MS} ms, then bye (core/health.ts). An invalid frame closes the ` +
+          'session with 1008.',
+        responses: {
+          '101': { description: 'switching to the WebSocket' },
+          '400': errorResponse('not a WebSocket upgrade'),
+          ...common,
+        },
+      },
+    },
+    '/v1/health/stream': {
+      get: {
+        summary: 'Live agent health (WebSocket)',
+        description:
+          `${read} A WebSocket upgrade; the token may also come as the subprotocol ` +
+          `"bearer.<token>" next to "${HEALTH_SUBPROTOCOL}" (browsers cannot set headers). ` +
+          'The server sends {type:"snapshot", agents: AgentHealthView[]}, then ' +
+          '{type:"agent", agent: AgentHealthView} for each change.',
+        responses: {
+          '101': { description: 'switching to the WebSocket' },
+          '400': errorResponse('not a WebSocket upgrade'),
           ...common,
         },
       },
@@ -362,6 +415,37 @@ export const openApiDocument = {
           version: { type: 'string' },
           labels,
           startedAt: epochMs,
+        },
+      },
+      AgentHealthView: {
+        type: 'object',
+        properties: {
+          agentId: name,
+          host: { type: 'string' },
+          version: { type: 'string' },
+          labels,
+          startedAt: epochMs,
+          status: {
+            enum: ['online', 'stale', 'offline'],
+            description: `stale: silent for over ${STALE_AFTER_MS} ms; offline: session closed`,
+          },
+          connectedAt: epochMs,
+          lastSeenAt: epochMs,
+          heartbeat: { type: ['object', 'null'], description: 'the latest heartbeat' },
+        },
+      },
+      WorkerView: {
+        type: 'object',
+        properties: {
+          agentId: name,
+          host: { type: 'string' },
+          version: { type: 'string' },
+          labels,
+          startedAt: epochMs,
+          ip: { type: ['string', 'null'], description: 'null when not registered' },
+          pid: { type: ['integer', 'null'], description: 'null when not registered' },
+          registered: { type: 'boolean', description: 'holds a registration in etcd' },
+          health: { oneOf: [ref('AgentHealthView'), { type: 'null' }] },
         },
       },
       RunningEntry: {

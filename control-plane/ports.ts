@@ -3,8 +3,11 @@
  * "direct" (etcd3 + mongodb, Node only) or "relay client" (signed fetch, runs anywhere); one
  * contract suite (test/contract) holds both to the same behaviour.
  */
+import type { ManualTrigger } from '../core/coordination.ts';
+import type { Context } from 'hono';
 import type { HealthReport, Role, RunPage, RunCursor, VersionedJob } from '../core/api.ts';
 import type { KillRequest, RunningEntry, WorkerRegistration } from '../core/coordination.ts';
+import type { AgentHealthView } from '../core/health.ts';
 import type { Job } from '../core/job.ts';
 import type { LastRunSummary, RunRecord } from '../core/run-log.ts';
 
@@ -29,6 +32,12 @@ export interface JobStore {
   delete(name: string): Promise<void>;
   /** Asks every agent to kill the job's runs, through a short-lived kill request. */
   kill(name: string, request: KillRequest): Promise<void>;
+  /**
+   * Asks the fleet for one extra run now and waits until an agent has claimed it. Throws
+   * not_found, conflict (a `forbid` job's run is in flight, or a request is already waiting) or
+   * unavailable (no agent claimed it in time; the request is withdrawn, never left behind).
+   */
+  runNow(name: string, trigger: ManualTrigger): Promise<void>;
   listRunning(): Promise<RunningEntry[]>;
 }
 
@@ -82,6 +91,64 @@ export interface DataAdapter extends DataPorts {
   close(): Promise<void>;
 }
 
+/**
+ * Live agent health (core/health.ts): agents' WebSocket sessions in, viewers' streams out.
+ * Adapters: in-process on Node (control-plane/health/in-process-hub.ts), a Durable Object on
+ * Workers (control-plane/health/health-hub-object.ts). Both are called with an authenticated
+ * WebSocket upgrade request and answer the upgrade themselves.
+ */
+export interface HealthHub {
+  /** Takes an agent's health session: hello, heartbeats, bye. */
+  connectAgent(c: Context): Promise<Response>;
+  /** Takes a viewer's stream: a snapshot, then each change of an agent. */
+  streamViewers(c: Context): Promise<Response>;
+  /** Every agent the hub knows, online, stale or offline, by agentId. */
+  list(): Promise<AgentHealthView[]>;
+}
+
+/** An agent bundle as scripts/build-agent.mjs writes it. */
+export interface AgentArtifact {
+  readonly version: string;
+  /** SHA-256 of the bundle as recorded at build time, lower-case hex. */
+  readonly sha256Hex: string;
+}
+
+/** The installer script and the agent bundles (Node: a folder on disk). */
+export interface AgentArtifacts {
+  /** The version new installs get; null when no bundle is built. */
+  current(): Promise<AgentArtifact | null>;
+  /** A version's digest; null when this server does not hold that version. */
+  find(version: string): Promise<AgentArtifact | null>;
+  /** A version's bundle; null when this server does not hold that version. */
+  read(version: string): Promise<Uint8Array<ArrayBuffer> | null>;
+  /** install/install.sh as written, before the control plane's URL is filled in. */
+  installScript(): Promise<string>;
+}
+
+/** Where a new agent finds etcd and MongoDB: what `GET /v1/agents/bootstrap` hands it. */
+export interface AgentConnection {
+  readonly etcdEndpoints: readonly string[];
+  readonly mongoUrl: string;
+  readonly database: string;
+  readonly prefix: string;
+}
+
+/** Adding a host with install.sh (control-plane/routes/install.ts). */
+export interface AgentInstall {
+  readonly connection: AgentConnection;
+  readonly artifacts: AgentArtifacts;
+  /** The URL hosts reach this control plane at; default: each request's own origin. */
+  readonly publicUrl?: string;
+  /**
+   * Where bundles are downloaded from, as `<base>/<version>/cronplane-agent.cjs`, instead of
+   * this server's `/artifacts/agent` (on Workers, whose asset files are size-limited).
+   */
+  readonly artifactBaseUrl?: string;
+}
+
 export interface ControlPlanePorts extends DataPorts {
   readonly auth: AuthConfig;
+  /** Absent: this control plane does not serve the installer. */
+  readonly install?: AgentInstall;
+  readonly healthHub: HealthHub;
 }

@@ -7,8 +7,11 @@ import type { Job } from './job.ts';
 import { validateJob } from './job.ts';
 import type { RunningEntry, WorkerRegistration } from './coordination.ts';
 import type { ErrorCode } from './errors.ts';
+import type { AgentHealthView } from './health.ts';
 import type { LastRunSummary, RunRecord } from './run-log.ts';
-import { isRunStatus } from './run-log.ts';
+import { isRunStatus, toRunRecord } from './run-log.ts';
+
+export { toRunRecord } from './run-log.ts';
 import { isValidName, isValidRunId } from './names.ts';
 import { isCount, isInteger, isRecord, isString } from './wire.ts';
 
@@ -72,8 +75,29 @@ export interface RunResponse {
   readonly run: RunRecord;
 }
 
+/**
+ * One agent as `GET /v1/workers` shows it: its etcd registration merged with its live health.
+ * An agent known only to the health hub (its etcd session is lost, or it was never registered)
+ * is listed too, with `registered: false` and its identity from its health `hello`.
+ */
+export interface WorkerView {
+  readonly agentId: string;
+  readonly host: string;
+  /** Null when the agent is not registered in etcd. */
+  readonly ip: string | null;
+  /** Null when the agent is not registered in etcd. */
+  readonly pid: number | null;
+  readonly version: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly startedAt: number;
+  /** Holds a registration at `/cron/workers/<agentId>` (its etcd session is alive). */
+  readonly registered: boolean;
+  /** Null when no health session of the agent is known to the control plane. */
+  readonly health: AgentHealthView | null;
+}
+
 export interface WorkersResponse {
-  readonly workers: readonly WorkerRegistration[];
+  readonly workers: readonly WorkerView[];
 }
 
 export interface RunningResponse {
@@ -135,49 +159,6 @@ export function previewRun(record: RunRecord): RunListItem {
 }
 
 const isExitCode = (value: unknown): value is number | null => value === null || isInteger(value);
-const isSignal = (value: unknown): value is string | null => value === null || isString(value);
-
-/** Reads a run record from a stored document or a response; extra fields (`_id`) are dropped. */
-export function toRunRecord(value: unknown): RunRecord | null {
-  if (!isRecord(value)) return null;
-  const v = value;
-  if (
-    !isValidRunId(v.runId) ||
-    !isValidName(v.jobName) ||
-    !isString(v.command) ||
-    !isString(v.err) ||
-    !isString(v.output) ||
-    typeof v.outputTruncated !== 'boolean' ||
-    !isCount(v.planTime) ||
-    !isCount(v.scheduleTime) ||
-    !isCount(v.startTime) ||
-    !isCount(v.endTime) ||
-    !isString(v.agentId) ||
-    !isString(v.host) ||
-    !isRunStatus(v.status) ||
-    !isExitCode(v.exitCode) ||
-    !isSignal(v.signal)
-  ) {
-    return null;
-  }
-  return {
-    runId: v.runId,
-    jobName: v.jobName,
-    command: v.command,
-    err: v.err,
-    output: v.output,
-    outputTruncated: v.outputTruncated,
-    planTime: v.planTime,
-    scheduleTime: v.scheduleTime,
-    startTime: v.startTime,
-    endTime: v.endTime,
-    agentId: v.agentId,
-    host: v.host,
-    status: v.status,
-    exitCode: v.exitCode,
-    signal: v.signal,
-  };
-}
 
 export function toRunListItem(value: unknown): RunListItem | null {
   if (!isRecord(value) || typeof value.outputClipped !== 'boolean') return null;

@@ -129,3 +129,32 @@ export function readKillRequest(json: string): KillRequest | null {
     ...(isString(o.requestedBy) ? { requestedBy: o.requestedBy } : {}),
   };
 }
+
+/** A run-now request at `manual/<job>`: the runId is chosen by whoever asks, so it can answer. */
+export interface ManualTrigger {
+  readonly runId: string;
+  readonly requestedAt: number;
+  readonly requestedBy: string;
+}
+
+export function toManualTrigger(value: unknown): ManualTrigger | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  if (
+    !isValidRunId(v.runId) ||
+    !isCount(v.requestedAt) ||
+    typeof v.requestedBy !== 'string' ||
+    v.requestedBy.length > 128
+  ) {
+    return null;
+  }
+  return { runId: v.runId, requestedAt: v.requestedAt, requestedBy: v.requestedBy };
+}
+
+export function readManualTrigger(json: string): ManualTrigger | null {
+  try {
+    return toManualTrigger(JSON.parse(json));
+  } catch {
+    return null;
+  }
+}

@@ -26,12 +26,26 @@ export interface Job {
   readonly description: string;
   /** Epoch ms of the last write through the API; 0 for jobs written by other tools. */
   readonly updatedAt: number;
+  /** Extra attempts after a failed run (0–10). */
+  readonly retries: number;
+  /** Delay before the first retry; doubles per attempt, capped, with jitter. */
+  readonly retryDelaySec: number;
+  readonly notify: JobNotify;
+}
+
+/** Webhook URLs called with a signed run summary when a run ends so. */
+export interface JobNotify {
+  readonly failure: readonly string[];
+  readonly success: readonly string[];
 }
 
 export const MAX_COMMAND_BYTES = 64 * 1024;
 export const MAX_DESCRIPTION_CHARS = 1024;
 export const MAX_LABELS = 16;
 export const MAX_TIMEOUT_SEC = 7 * 24 * 3600;
+export const MAX_RETRIES = 10;
+export const MAX_RETRY_DELAY_SEC = 3600;
+export const MAX_WEBHOOKS = 5;
 const LABEL_KEY = /^[A-Za-z0-9._/-]{1,63}$/;
 const LABEL_VALUE = /^[A-Za-z0-9._-]{0,63}$/;
 
@@ -43,6 +57,9 @@ export const JOB_DEFAULTS = {
   labels: {},
   description: '',
   updatedAt: 0,
+  retries: 0,
+  retryDelaySec: 10,
+  notify: { failure: [], success: [] },
 } as const satisfies Omit<Job, 'name' | 'command' | 'cronExpr'>;
 
 const JOB_FIELDS = new Set<string>(['name', 'command', 'cronExpr', ...Object.keys(JOB_DEFAULTS)]);
@@ -163,6 +180,29 @@ export function validateJob(
     errors.push({ field: 'updatedAt', message: 'must be epoch milliseconds' });
   }
 
+  const retries = raw.retries ?? JOB_DEFAULTS.retries;
+  if (
+    typeof retries !== 'number' ||
+    !Number.isInteger(retries) ||
+    retries < 0 ||
+    retries > MAX_RETRIES
+  ) {
+    errors.push({ field: 'retries', message: `must be an integer from 0 to ${MAX_RETRIES}` });
+  }
+  const retryDelaySec = raw.retryDelaySec ?? JOB_DEFAULTS.retryDelaySec;
+  if (
+    typeof retryDelaySec !== 'number' ||
+    !Number.isInteger(retryDelaySec) ||
+    retryDelaySec < 0 ||
+    retryDelaySec > MAX_RETRY_DELAY_SEC
+  ) {
+    errors.push({
+      field: 'retryDelaySec',
+      message: `must be an integer from 0 to ${MAX_RETRY_DELAY_SEC}`,
+    });
+  }
+  const notify = readNotify(raw.notify ?? JOB_DEFAULTS.notify, errors);
+
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -177,8 +217,43 @@ export function validateJob(
       labels: { ...(labels as Record<string, string>) },
       description: description as string,
       updatedAt: updatedAt as number,
+      retries: retries as number,
+      retryDelaySec: retryDelaySec as number,
+      notify,
     },
   };
+}
+
+export function isWebhookUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 2048) return false;
+  return /^https?:\/\/[^\s/?#]+(?:[/?#][^\s]*)?$/.test(value);
+}
+
+function readNotify(value: unknown, errors: FieldError[]): JobNotify {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push({
+      field: 'notify',
+      message: 'must be an object with "failure" and/or "success" URL lists',
+    });
+    return JOB_DEFAULTS.notify;
+  }
+  const raw = value as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (key !== 'failure' && key !== 'success')
+      errors.push({ field: `notify.${key}`, message: 'unknown field' });
+  }
+  const list = (key: 'failure' | 'success'): string[] => {
+    const urls = raw[key] ?? [];
+    if (!Array.isArray(urls) || urls.length > MAX_WEBHOOKS || !urls.every(isWebhookUrl)) {
+      errors.push({
+        field: `notify.${key}`,
+        message: `must be a list of at most ${MAX_WEBHOOKS} http(s) URLs`,
+      });
+      return [];
+    }
+    return [...urls];
+  };
+  return { failure: list('failure'), success: list('success') };
 }
 
 export function validateLabels(labels: unknown, field: string): FieldError[] {

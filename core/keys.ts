@@ -9,13 +9,15 @@
  *   <prefix>workers/<agentId>        agent registration             agent session lease
  *   <prefix>running/<name>/<runId>   a run in flight                runner's session lease
  *   <prefix>maintenance/<task>       last period a fleet-wide chore was claimed for
+ *   <prefix>manual/<name>            a run-now request waiting for its claim  short lease
  */
 import { CronplaneError } from './errors.ts';
 import { isValidName, isValidRunId } from './names.ts';
 
 export const DEFAULT_PREFIX = '/cron/';
 
-export type KeyKind = 'jobs' | 'killer' | 'lock' | 'ticks' | 'workers' | 'running' | 'maintenance';
+export type KeyKind =
+  'jobs' | 'killer' | 'lock' | 'ticks' | 'workers' | 'running' | 'maintenance' | 'manual';
 
 export interface KeyLayout {
   readonly prefix: string;
@@ -34,12 +36,13 @@ export interface KeyLayout {
   /** All runs in flight of one job. */
   runningOfJob(name: string): string;
   maintenance(task: 'retention'): string;
+  manual(name: string): string;
   /** Splits a key of this layout into its kind and parts, or null for anything else. */
   parse(key: string): ParsedKey | null;
 }
 
 export type ParsedKey =
-  | { readonly kind: 'jobs' | 'killer' | 'lock' | 'ticks'; readonly name: string }
+  | { readonly kind: 'jobs' | 'killer' | 'lock' | 'ticks' | 'manual'; readonly name: string }
   | { readonly kind: 'workers'; readonly agentId: string }
   | { readonly kind: 'running'; readonly name: string; readonly runId: string }
   | { readonly kind: 'maintenance'; readonly task: string };
@@ -95,6 +98,7 @@ export function createKeyLayout(prefix: string = DEFAULT_PREFIX): KeyLayout {
     },
     runningOfJob: (name) => `${runningPrefix}${checkName(name, 'job name')}/`,
     maintenance: (task) => maintenancePrefix + task,
+    manual: (name) => `${prefix}manual/` + checkName(name, 'job name'),
     parse(key) {
       if (!key.startsWith(prefix)) return null;
       const rest = key.slice(prefix.length);
@@ -107,6 +111,7 @@ export function createKeyLayout(prefix: string = DEFAULT_PREFIX): KeyLayout {
         case 'killer':
         case 'lock':
         case 'ticks':
+        case 'manual':
           return isValidName(tail) ? { kind, name: tail } : null;
         case 'workers':
           return isValidName(tail) ? { kind, agentId: tail } : null;

@@ -3,8 +3,13 @@
  * strict request parser (the relay refuses anything else with 400) and a response reader (the
  * relay client refuses a malformed answer). Narrow on purpose: there is no raw key/value access.
  */
-import type { KillRequest, RunningEntry, WorkerRegistration } from './coordination.ts';
-import { toRunningEntry, toWorkerRegistration } from './coordination.ts';
+import type {
+  KillRequest,
+  ManualTrigger,
+  RunningEntry,
+  WorkerRegistration,
+} from './coordination.ts';
+import { toManualTrigger, toRunningEntry, toWorkerRegistration } from './coordination.ts';
 import { ValidationError } from './errors.ts';
 import type { Job } from './job.ts';
 import { validateJob } from './job.ts';
@@ -40,6 +45,7 @@ export interface RelayOperations {
   };
   'jobs.delete': { request: { name: string }; response: Empty };
   'jobs.kill': { request: { name: string; request: KillRequest }; response: Empty };
+  'jobs.run': { request: { name: string; trigger: ManualTrigger }; response: Empty };
   'running.list': { request: Empty; response: { running: RunningEntry[] } };
   'workers.list': { request: Empty; response: { workers: WorkerRegistration[] } };
   'runs.ofJob': {
@@ -157,6 +163,18 @@ export const relayWire: { readonly [Op in RelayOperation]: OperationCodec<Op> } 
     parseRequest: (body) => {
       const o = expectRecord(body, '', ['name', 'request']);
       return { name: expectName(o.name, 'name'), request: parseKillRequest(o.request) };
+    },
+    readResponse: emptyResponse,
+  },
+  'jobs.run': {
+    parseRequest: (body) => {
+      const o = expectRecord(body, '', ['name', 'trigger']);
+      const trigger = toManualTrigger(o.trigger);
+      if (!trigger)
+        throw new ValidationError('invalid run-now request', [
+          { field: 'trigger', message: 'must be {runId, requestedAt, requestedBy}' },
+        ]);
+      return { name: expectName(o.name, 'name'), trigger };
     },
     readResponse: emptyResponse,
   },

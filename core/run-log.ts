@@ -3,9 +3,28 @@
  * crontab (`jobName`, `command`, `err`, `output`, `planTime`, `scheduleTime`, `startTime`,
  * `endTime`, all epoch ms); the rest is cronplane's.
  */
+import { isValidName, isValidRunId } from './names.ts';
 
-export const RUN_STATUSES = ['succeeded', 'failed', 'killed', 'timeout', 'lost'] as const;
+/** `skipped` records a gap of ticks nobody ran (see SkipInfo); the others end a real run. */
+export const RUN_STATUSES = [
+  'succeeded',
+  'failed',
+  'killed',
+  'timeout',
+  'lost',
+  'skipped',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RUN_TRIGGERS = ['schedule', 'manual'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/** One `skipped` record covers every tick missed between two claimed ticks. */
+export interface SkipInfo {
+  readonly count: number;
+  readonly firstMissed: number;
+  readonly lastMissed: number;
+  readonly reason: string;
+}
 
 export const RUN_LOG_COLLECTION = 'log';
 export const LAST_RUN_COLLECTION = 'last_run';
@@ -30,6 +49,13 @@ export interface RunRecord {
   readonly status: RunStatus;
   readonly exitCode: number | null;
   readonly signal: string | null;
+  /** 1 for the first attempt at a tick; retries count up with the same planTime. */
+  readonly attempt: number;
+  readonly trigger: RunTrigger;
+  /** Who asked for a manual run. */
+  readonly triggeredBy: string | null;
+  /** Set on `skipped` records only. */
+  readonly skip: SkipInfo | null;
 }
 
 /** The per-job summary kept by upsert for the job list. */
@@ -61,34 +87,93 @@ export function isRunStatus(value: unknown): value is RunStatus {
   return typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value);
 }
 
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
+type Shape = Record<string, unknown>;
+const isShape = (v: unknown): v is Shape =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isExitCode = (v: unknown): v is number | null =>
+  v === null || (typeof v === 'number' && Number.isSafeInteger(v));
+const isSignal = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
-/** Reads a record back from JSON (the spill journal); null when it is not a whole record. */
+function toSkipInfo(v: unknown): SkipInfo | null | undefined {
+  if (v === null || v === undefined) return null;
+  if (
+    !isShape(v) ||
+    !isCount(v.count) ||
+    !isCount(v.firstMissed) ||
+    !isCount(v.lastMissed) ||
+    !isText(v.reason)
+  )
+    return undefined;
+  return { count: v.count, firstMissed: v.firstMissed, lastMissed: v.lastMissed, reason: v.reason };
+}
+
+/**
+ * Reads a run record from a stored document, a response or the spill journal; null when it is
+ * not a whole record. Extra fields (`_id`) are dropped. Records written before `attempt`,
+ * `trigger`, `triggeredBy` and `skip` existed read as a first scheduled attempt.
+ */
+export function toRunRecord(value: unknown): RunRecord | null {
+  if (!isShape(value)) return null;
+  const v = value;
+  const attempt = v.attempt ?? 1;
+  const trigger = v.trigger ?? 'schedule';
+  const triggeredBy = v.triggeredBy ?? null;
+  const skip = toSkipInfo(v.skip);
+  if (
+    !isValidRunId(v.runId) ||
+    !isValidName(v.jobName) ||
+    !isText(v.command) ||
+    !isText(v.err) ||
+    !isText(v.output) ||
+    typeof v.outputTruncated !== 'boolean' ||
+    !isCount(v.planTime) ||
+    !isCount(v.scheduleTime) ||
+    !isCount(v.startTime) ||
+    !isCount(v.endTime) ||
+    !isText(v.agentId) ||
+    !isText(v.host) ||
+    !isRunStatus(v.status) ||
+    !isExitCode(v.exitCode) ||
+    !isSignal(v.signal) ||
+    !isCount(attempt) ||
+    attempt < 1 ||
+    !(RUN_TRIGGERS as readonly unknown[]).includes(trigger) ||
+    !(triggeredBy === null || isText(triggeredBy)) ||
+    skip === undefined
+  ) {
+    return null;
+  }
+  return {
+    runId: v.runId,
+    jobName: v.jobName,
+    command: v.command,
+    err: v.err,
+    output: v.output,
+    outputTruncated: v.outputTruncated,
+    planTime: v.planTime,
+    scheduleTime: v.scheduleTime,
+    startTime: v.startTime,
+    endTime: v.endTime,
+    agentId: v.agentId,
+    host: v.host,
+    status: v.status,
+    exitCode: v.exitCode,
+    signal: v.signal,
+    attempt,
+    trigger: trigger as RunTrigger,
+    triggeredBy,
+    skip,
+  };
+}
+
+/** Reads a record back from one line of JSON (the spill journal). */
 export function readRunRecord(json: string): RunRecord | null {
-  let o: unknown;
   try {
-    o = JSON.parse(json);
+    return toRunRecord(JSON.parse(json));
   } catch {
     return null;
   }
-  if (typeof o !== 'object' || o === null) return null;
-  const r = o as Record<string, unknown>;
-  const valid =
-    isStr(r.runId) &&
-    isStr(r.jobName) &&
-    isStr(r.command) &&
-    isStr(r.err) &&
-    isStr(r.output) &&
-    typeof r.outputTruncated === 'boolean' &&
-    isNum(r.planTime) &&
-    isNum(r.scheduleTime) &&
-    isNum(r.startTime) &&
-    isNum(r.endTime) &&
-    isStr(r.agentId) &&
-    isStr(r.host) &&
-    isRunStatus(r.status) &&
-    (r.exitCode === null || isNum(r.exitCode)) &&
-    (r.signal === null || isStr(r.signal));
-  return valid ? (r as unknown as RunRecord) : null;
 }

@@ -23,6 +23,10 @@ const handlers: Handlers = {
     await ports.jobs.kill(name, request);
     return {};
   },
+  'jobs.run': async (ports, { name, trigger }) => {
+    await ports.jobs.runNow(name, trigger);
+    return {};
+  },
   'running.list': async (ports) => ({ running: await ports.jobs.listRunning() }),
   'workers.list': async (ports) => ({ workers: await ports.workers.list() }),
   'runs.ofJob': (ports, { name, limit, before }) =>

@@ -1,7 +1,7 @@
-/** `/v1/jobs`: list, read, create or replace, delete, kill. */
+/** `/v1/jobs`: list, read, create or replace, delete, kill, run now. */
 import { Hono } from 'hono';
 import type { JobListResponse, JobView } from '../../core/api.ts';
-import type { KillRequest } from '../../core/coordination.ts';
+import type { KillRequest, ManualTrigger } from '../../core/coordination.ts';
 import type { FieldError } from '../../core/errors.ts';
 import { CronplaneError, ValidationError } from '../../core/errors.ts';
 import { validateJob } from '../../core/job.ts';
@@ -77,6 +77,20 @@ export function jobRoutes({ ports, now }: JobRoutesDeps): Hono<AppEnv> {
     };
     await ports.jobs.kill(name, request);
     return c.json({ job: name, request }, 202);
+  });
+
+  // Answers once an agent has claimed the run (202 with its runId), so a caller learns at once
+  // when nobody could: 503, and the request is withdrawn rather than left to fire later.
+  routes.post('/jobs/:name/run', async (c) => {
+    const name = jobNameParam(c);
+    expectRecord(await readJsonBody(c, {}), '', []);
+    const trigger: ManualTrigger = {
+      runId: crypto.randomUUID(),
+      requestedAt: now(),
+      requestedBy: c.get('principal').name,
+    };
+    await ports.jobs.runNow(name, trigger);
+    return c.json({ job: name, runId: trigger.runId, requestedBy: trigger.requestedBy }, 202);
   });
 
   return routes;

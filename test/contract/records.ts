@@ -33,6 +33,10 @@ export function runRecord(jobName: string, planTime: number, overrides: Partial<
     status: 'succeeded',
     exitCode: 0,
     signal: null,
+    attempt: 1,
+    trigger: 'schedule',
+    triggeredBy: null,
+    skip: null,
     ...overrides,
   };
   return record;

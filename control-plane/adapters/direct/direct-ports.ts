@@ -7,7 +7,12 @@ import { MongoClient } from 'mongodb';
 import { CronplaneError } from '../../../core/errors.ts';
 import { createKeyLayout } from '../../../core/keys.ts';
 import type { DataAdapter } from '../../ports.ts';
-import { createEtcdJobStore, DEFAULT_KILL_TTL_SECONDS } from './etcd-job-store.ts';
+import {
+  createEtcdJobStore,
+  DEFAULT_KILL_TTL_SECONDS,
+  DEFAULT_MANUAL_CLAIM_TIMEOUT_MS,
+  DEFAULT_MANUAL_TTL_SECONDS,
+} from './etcd-job-store.ts';
 import { createEtcdWorkerDirectory } from './etcd-worker-directory.ts';
 import { createDirectHealthProbe } from './health-probe.ts';
 import { createMongoRunLogReader } from './mongo-run-log-reader.ts';
@@ -18,6 +23,7 @@ export interface DirectConfig {
   readonly database: string;
   readonly prefix: string;
   readonly killTtlSeconds?: number;
+  readonly manualClaimTimeoutMs?: number;
 }
 
 /** Bounds every etcd call and MongoDB server selection so an outage answers 503, not a hang. */
@@ -50,6 +56,8 @@ export function createDirectPorts(config: DirectConfig): DataAdapter {
   return {
     jobs: createEtcdJobStore(etcd, layout, {
       killTtlSeconds: config.killTtlSeconds ?? DEFAULT_KILL_TTL_SECONDS,
+      manualTtlSeconds: DEFAULT_MANUAL_TTL_SECONDS,
+      manualClaimTimeoutMs: config.manualClaimTimeoutMs ?? DEFAULT_MANUAL_CLAIM_TIMEOUT_MS,
     }),
     runLogs: createMongoRunLogReader(db),
     workers: createEtcdWorkerDirectory(etcd, layout),

@@ -14,9 +14,15 @@ import { orUnavailable } from './unavailable.ts';
 export interface EtcdJobStoreOptions {
   /** Lifetime of a kill request; agents watching `killer/` act on it well within this. */
   readonly killTtlSeconds: number;
+  /** Lifetime of a run-now request's key; longer than the claim timeout. */
+  readonly manualTtlSeconds: number;
+  /** How long a run-now request waits for an agent's claim before it is withdrawn. */
+  readonly manualClaimTimeoutMs: number;
 }
 
 export const DEFAULT_KILL_TTL_SECONDS = 10;
+export const DEFAULT_MANUAL_TTL_SECONDS = 15;
+export const DEFAULT_MANUAL_CLAIM_TIMEOUT_MS = 5_000;
 
 function versionedJobOf(layout: KeyLayout, kv: IKeyValue): VersionedJob | null {
   const parsed = layout.parse(kv.key.toString());
@@ -30,7 +36,11 @@ function versionedJobOf(layout: KeyLayout, kv: IKeyValue): VersionedJob | null {
 export function createEtcdJobStore(
   client: Etcd3,
   layout: KeyLayout,
-  options: EtcdJobStoreOptions = { killTtlSeconds: DEFAULT_KILL_TTL_SECONDS },
+  options: EtcdJobStoreOptions = {
+    killTtlSeconds: DEFAULT_KILL_TTL_SECONDS,
+    manualTtlSeconds: DEFAULT_MANUAL_TTL_SECONDS,
+    manualClaimTimeoutMs: DEFAULT_MANUAL_CLAIM_TIMEOUT_MS,
+  },
 ): JobStore {
   const etcd = <T>(operation: () => Promise<T>) => orUnavailable('etcd', operation);
 
@@ -102,6 +112,61 @@ export function createEtcdJobStore(
           if (!result.succeeded) {
             await lease.revoke();
             throw new CronplaneError('not_found', `job "${name}" does not exist`);
+          }
+        } finally {
+          lease.release();
+        }
+      }),
+
+    runNow: (name, trigger) =>
+      etcd(async () => {
+        const jobKey = layout.job(name);
+        const manualKey = layout.manual(name);
+        const lockKey = layout.lock(name);
+        const stored = await client.get(jobKey).string();
+        const job = stored === null ? null : readStoredJob(stored);
+        if (!job?.ok) throw new CronplaneError('not_found', `job "${name}" does not exist`);
+        const raw = JSON.stringify(trigger);
+        // Like a kill request, the trigger rides a lease of its own so it can never outlive
+        // its purpose, even if this process dies while waiting.
+        const lease = client.lease(options.manualTtlSeconds, { autoKeepAlive: false });
+        try {
+          const leaseId = await lease.grant();
+          const txn = client.if(jobKey, 'Create', '>', 0).and(manualKey, 'Create', '==', 0);
+          if (job.job.concurrency === 'forbid') txn.and(lockKey, 'Create', '==', 0);
+          const result = await txn
+            .then(client.put(manualKey).value(raw).lease(leaseId))
+            .else(client.get(jobKey), client.get(manualKey))
+            .commit();
+          if (!result.succeeded) {
+            await lease.revoke();
+            const [jobRange, manualRange] = result.responses.map((r) => r.response_range);
+            if (!jobRange?.kvs.length)
+              throw new CronplaneError('not_found', `job "${name}" does not exist`);
+            if (manualRange?.kvs.length)
+              throw new CronplaneError(
+                'conflict',
+                `a run-now request for "${name}" is already waiting`,
+              );
+            throw new CronplaneError(
+              'conflict',
+              `"${name}" forbids concurrent runs and one is in flight`,
+            );
+          }
+          const deadline = Date.now() + options.manualClaimTimeoutMs;
+          while (Date.now() < deadline) {
+            if ((await client.get(manualKey).string()) !== raw) return;
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+          const withdrawn = await client
+            .if(manualKey, 'Value', '==', raw)
+            .then(client.delete().key(manualKey))
+            .commit();
+          if (withdrawn.succeeded) {
+            throw new CronplaneError(
+              'unavailable',
+              `no agent claimed the run of "${name}" within ${options.manualClaimTimeoutMs} ms; nothing was run`,
+            );
           }
         } finally {
           lease.release();

@@ -20,6 +20,9 @@ export function createRelayPorts(relay: RelayClient): DataAdapter {
       delete: async (name) => {
         await relay.call('jobs.delete', { name });
       },
+      runNow: async (name, trigger) => {
+        await relay.call('jobs.run', { name, trigger });
+      },
       kill: async (name, request) => {
         await relay.call('jobs.kill', { name, request });
       },
