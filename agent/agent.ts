@@ -8,6 +8,7 @@
  *   stopping  no new claims; runs get `shutdownGraceMs` to finish, then are killed; the log
  *             writer flushes; the lease is revoked.
  */
+import { readFileSync } from 'node:fs';
 import { hostname, loadavg, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -257,6 +258,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       health = startHealthSession({
         controlPlaneUrl: config.controlPlaneUrl,
         agentToken: config.agentToken,
+        ...(config.controlPlaneCaFile !== undefined
+          ? { ca: readFileSync(config.controlPlaneCaFile, 'utf8') }
+          : {}),
         hello: () => ({
           agentId: config.agentId,
           host,

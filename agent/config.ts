@@ -42,6 +42,8 @@ export interface AgentConfig {
   readonly retentionDays: number;
   readonly controlPlaneUrl?: string;
   readonly agentToken?: string;
+  /** PEM file of the CA that signed the control plane's certificate (self-signed setups). */
+  readonly controlPlaneCaFile?: string;
   /** 0 serves no metrics. */
   readonly metricsPort: number;
   readonly metricsHost: string;
@@ -129,6 +131,12 @@ const FIELDS: readonly Field[] = [
     type: 'string',
   },
   { key: 'agentToken', flag: 'agent-token', env: 'CRONPLANE_AGENT_TOKEN', type: 'string' },
+  {
+    key: 'controlPlaneCaFile',
+    flag: 'control-plane-ca-file',
+    env: 'CRONPLANE_CONTROL_PLANE_CA_FILE',
+    type: 'string',
+  },
   { key: 'metricsPort', flag: 'metrics-port', env: 'CRONPLANE_METRICS_PORT', type: 'int' },
   { key: 'metricsHost', flag: 'metrics-host', env: 'CRONPLANE_METRICS_HOST', type: 'string' },
   { key: 'webhookSecret', flag: 'webhook-secret', env: 'CRONPLANE_WEBHOOK_SECRET', type: 'string' },

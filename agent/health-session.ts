@@ -14,6 +14,8 @@ export type HealthSessionState = 'connecting' | 'open' | 'closed' | 'stopped';
 export interface HealthSessionOptions {
   readonly controlPlaneUrl: string;
   readonly agentToken: string;
+  /** PEM text of an extra CA to trust for wss:// (self-signed control planes). */
+  readonly ca?: string;
   readonly hello: () => Omit<HelloFrame, 'type'>;
   readonly heartbeat: () => Heartbeat;
   readonly heartbeatIntervalMs?: number;
@@ -50,6 +52,7 @@ export function startHealthSession(options: HealthSessionOptions): HealthSession
     const ws = new WebSocket(connectUrl(options.controlPlaneUrl), {
       headers: { authorization: `Bearer ${options.agentToken}` },
       handshakeTimeout: 5_000,
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
     });
     socket = ws;
     ws.on('open', () => {
