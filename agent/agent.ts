@@ -252,6 +252,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     await session.whenLive();
     await register(client, keys, session, registration());
     await view.start();
+    // Runs left in etcd under our id are a previous incarnation's: it died mid-run and we came
+    // back before its lease expired, so no other agent will see its worker key vanish with
+    // them. Nobody else can record these runs; we do, once (the unique runId keeps it once).
+    for (const entry of view.running.values()) {
+      if (entry.agentId !== config.agentId) continue;
+      emit('run:lost', {
+        job: entry.jobName,
+        runId: entry.runId,
+        agent: entry.agentId,
+        previousIncarnation: true,
+      });
+      writer.accept(lostRunRecord(entry, now(), config.agentId));
+    }
     if (state !== 'starting') return;
     state = 'running';
     if (config.controlPlaneUrl !== undefined && config.agentToken !== undefined) {

@@ -146,4 +146,25 @@ describe('agent: failures', () => {
     // Exactly once: no second record for the same run, whoever saw the loss.
     assert.equal((await world.runs('long')).filter((r) => r.runId === victim.runId).length, 1);
   });
+
+  it('records a run lost when its agent dies and comes back under the same id before its lease expires', async () => {
+    await using world = createFixture(stack);
+    const [agent] = await world.startAgents(['phoenix'], { sessionTtlSeconds: 10 });
+    assert.ok(agent);
+    await world.putJob({ name: 'interrupted', command: 'sleep 30', cronExpr: '* * * * * *' });
+    const [victim] = await waitUntil(
+      () => runningEntries(world, 'interrupted').then((e) => (e.length > 0 ? e : null)),
+      { timeoutMs: 10_000, what: 'a run of interrupted' },
+    );
+    assert.ok(victim);
+    await world.deleteJob('interrupted');
+    await agent.stop('SIGKILL');
+    // Back within the 10 s TTL: the old lease, and with it the running key, is still alive.
+    world.startAgent('phoenix', { sessionTtlSeconds: 10 });
+    const lost = await waitUntil(
+      async () => (await world.runs('interrupted')).find((r) => r.runId === victim.runId),
+      { timeoutMs: 10_000, what: 'the lost record of the interrupted run' },
+    );
+    assert.equal(lost.status, 'lost');
+  });
 });
