@@ -42,6 +42,17 @@ export default tseslint.config(
     },
   },
   {
+    // The Worker-only files see Cloudflare's runtime types, through their own tsconfig.
+    files: [
+      'control-plane/entry/worker.ts',
+      'control-plane/health/health-hub-object.ts',
+      'control-plane/health/durable-object-hub.ts',
+    ],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './control-plane/tsconfig.worker.json' },
+    },
+  },
+  {
     // Plain JS scripts carry no types to check against; lint them for the rest.
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

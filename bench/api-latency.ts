@@ -1,10 +1,14 @@
 /**
- * `GET /v1/jobs` latency with 1,000 jobs (each with a last-run summary), the control plane
- * reading etcd and MongoDB directly vs through the relay. Sequential requests over keep-alive
- * loopback HTTP after a warm-up; prints p50/p90/p99 per mode.
+ * `GET /v1/jobs` latency with 1,000 jobs (each with a last-run summary): the Node control plane
+ * reading etcd and MongoDB directly, the Node control plane through the relay, and the Worker
+ * under `wrangler dev` (local workerd) through the same relay. Sequential requests over
+ * keep-alive loopback HTTP after a warm-up; prints p50/p90/p99 per mode.
  *
- *   node --import tsx bench/api-latency.ts [--jobs 1000] [--requests 300]
+ *   node --import tsx bench/api-latency.ts [--jobs 1000] [--requests 300] [--modes direct,relay,worker]
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { MongoClient } from 'mongodb';
@@ -14,11 +18,13 @@ import { createKeyLayout } from '../core/keys.ts';
 import { LAST_RUN_COLLECTION } from '../core/run-log.ts';
 import { startRelay } from '../relay/server.ts';
 import { startStack, uniqueDatabase, uniquePrefix } from '../test/stack/index.ts';
+import { startWranglerDev } from '../test/stack/wrangler-dev.ts';
 
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '1000' },
     requests: { type: 'string', default: '300' },
+    modes: { type: 'string', default: 'direct,relay,worker' },
   },
 });
 const jobCount = Number(values.jobs);
@@ -99,21 +105,41 @@ try {
     prefix,
   };
   const relay = await startRelay({ ...direct, secret: RELAY_SECRET, port: 0, host: '127.0.0.1' });
-  const modes: [string, DataConfig][] = [
-    ['direct', { kind: 'direct', ...direct }],
-    ['relay', { kind: 'relay', url: relay.url, secret: RELAY_SECRET }],
-  ];
-  console.log(
-    `GET /v1/jobs, ${jobCount} jobs with last runs, ${requestCount} sequential requests ` +
-      `after ${WARMUP_REQUESTS} warm-up (${stack.mongo.kind}, Node ${process.version})`,
-  );
-  for (const [mode, data] of modes) {
-    const controlPlane = await startControlPlane({
+  const onNode = (data: DataConfig) => () =>
+    startControlPlane({
       port: 0,
       host: '127.0.0.1',
       data,
       tokens: [{ name: 'admin', role: 'admin', token: TOKEN }],
     });
+  // The Worker as it would be deployed (a `wrangler deploy --dry-run` build), under workerd.
+  const onWorker = async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cronplane-bench-worker-'));
+    const worker = await startWranglerDev({
+      dataDir,
+      vars: { RELAY_URL: relay.url, RELAY_SECRET, ADMIN_TOKEN: TOKEN },
+    });
+    return {
+      url: worker.url,
+      async stop() {
+        await worker.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  };
+  const allModes: [string, () => Promise<{ url: string; stop(): Promise<void> }>][] = [
+    ['direct', onNode({ kind: 'direct', ...direct })],
+    ['relay', onNode({ kind: 'relay', url: relay.url, secret: RELAY_SECRET })],
+    ['worker', onWorker],
+  ];
+  const wanted = values.modes.split(',');
+  const modes = allModes.filter(([mode]) => wanted.includes(mode));
+  console.log(
+    `GET /v1/jobs, ${jobCount} jobs with last runs, ${requestCount} sequential requests ` +
+      `after ${WARMUP_REQUESTS} warm-up (${stack.mongo.kind}, Node ${process.version})`,
+  );
+  for (const [mode, start] of modes) {
+    const controlPlane = await start();
     const { samplesMs, bytes } = await measure(controlPlane.url);
     await controlPlane.stop();
     const fmt = (ms: number) => `${ms.toFixed(1)} ms`;

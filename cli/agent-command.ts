@@ -12,7 +12,8 @@ function packageVersion(): string {
   return typeof version === 'string' ? version : '0.0.0';
 }
 
-export async function run(args: string[]): Promise<number> {
+/** `version` defaults to package.json's; the agent bundle, which has none, passes its stamp. */
+export async function run(args: string[], version: string = packageVersion()): Promise<number> {
   let config;
   try {
     config = loadAgentConfig(args);
@@ -24,7 +25,7 @@ export async function run(args: string[]): Promise<number> {
     throw error;
   }
   const agent = createAgent(config, {
-    version: packageVersion(),
+    version,
     log: createEventLog(config.agentId, process.env.CRONPLANE_VERBOSE === '1'),
   });
   const onSignal = (signal: string): void => {

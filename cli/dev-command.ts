@@ -30,7 +30,7 @@ import { DEFAULT_CONTROL_PLANE_PORT } from './control-plane-command.ts';
 import { parsePort, runServerCommand, shutdownSignal } from './server-options.ts';
 
 const CLI = fileURLToPath(new URL('../bin/cronplane.js', import.meta.url));
-const CONSOLE_DIR = fileURLToPath(new URL('../console/', import.meta.url));
+const CONSOLE_DIR = fileURLToPath(new URL('../dist/console/', import.meta.url));
 const AGENT_ID = 'dev-agent';
 const AGENT_STOP_TIMEOUT_MS = 15_000;
 

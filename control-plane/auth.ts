@@ -8,6 +8,7 @@ import type { Role } from '../core/api.ts';
 import { bytesToHex, constantTimeEqual, hexToBytes } from '../core/bytes.ts';
 import { CronplaneError } from '../core/errors.ts';
 import type { AuthConfig, TokenEntry } from './ports.ts';
+import { bearerFromSubprotocols, isWebSocketUpgrade, offeredSubprotocols } from './subprotocols.ts';
 
 export interface Principal {
   readonly name: string;
@@ -18,15 +19,30 @@ export interface AppEnv {
   Variables: { principal: Principal };
 }
 
-/** What a route needs: `read` (inspect anything) or `write` (change jobs, kill runs). */
-export type Access = 'read' | 'write';
+/**
+ * What a route needs: `read` (inspect anything), `write` (change jobs, kill runs), `connect`
+ * (an agent's health session) or `bootstrap` (a new agent's connection settings) — the last
+ * two the agent token's only uses.
+ */
+export type Access = 'read' | 'write' | 'connect' | 'bootstrap';
 
-/** The role matrix. The agent role gets its own endpoints in a later issue; until then, none. */
+/** The role matrix. */
 export const ACCESS_BY_ROLE: Readonly<Record<Role, readonly Access[]>> = {
   admin: ['read', 'write'],
   viewer: ['read'],
-  agent: [],
+  agent: ['connect', 'bootstrap'],
 };
+
+export const AGENT_CONNECT_PATH = '/v1/agents/connect';
+/** It hands out database credentials: agents only, not even admins. */
+export const AGENT_BOOTSTRAP_PATH = '/v1/agents/bootstrap';
+
+/** The access a request needs: by method, except for the agent endpoints. */
+export function accessFor(method: string, path: string): Access {
+  if (path === AGENT_CONNECT_PATH) return 'connect';
+  if (path === AGENT_BOOTSTRAP_PATH && method === 'GET') return 'bootstrap';
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+}
 
 /** Tokens longer than this are refused before hashing; real ones are ~43 characters. */
 const MAX_TOKEN_CHARS = 1024;
@@ -60,13 +76,23 @@ function prepareTokens(auth: AuthConfig): KnownToken[] {
   });
 }
 
+/**
+ * The bearer token: from `Authorization`, or on a WebSocket upgrade without that header from a
+ * `bearer.<token>` subprotocol (browsers cannot set headers on a WebSocket; see subprotocols.ts).
+ */
+function bearerToken(header: (name: string) => string | undefined): string | undefined {
+  const authorization = header('authorization');
+  if (authorization === undefined && isWebSocketUpgrade(header('upgrade'))) {
+    return bearerFromSubprotocols(offeredSubprotocols(header('sec-websocket-protocol')));
+  }
+  return /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
+}
+
 /** Resolves the bearer token to a principal, or answers 401. */
 export function authenticate(auth: AuthConfig): MiddlewareHandler<AppEnv> {
   const known = prepareTokens(auth);
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer +(\S+) *$/i.exec(header);
-    const token = match?.[1];
+    const token = bearerToken((name) => c.req.header(name));
     if (token === undefined || token.length > MAX_TOKEN_CHARS) {
       throw new CronplaneError('unauthorized', 'a bearer token is required');
     }

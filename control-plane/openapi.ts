@@ -255,6 +255,19 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/agents/bootstrap': {
+      get: {
+        summary:
+          'What a new agent needs to connect: etcd endpoints, MongoDB URL, prefix, control-plane URL',
+        description:
+          'Roles: agent only (it carries database credentials). Cache-Control: no-store. Served when the control plane is configured for the installer.',
+        responses: {
+          '200': { description: 'the connection settings', content: json({ type: 'object' }) },
+          '404': errorResponse('the installer is not configured'),
+          ...common,
+        },
+      },
+    },
     '/v1/agents/connect': {
       get: {
         summary: "An agent's health session (WebSocket)",
@@ -294,6 +307,25 @@ export const openApiDocument = {
             content: json({
               type: 'object',
               properties: { running: { type: 'array', items: ref('RunningEntry') } },
+            }),
+          },
+          ...common,
+        },
+      },
+    },
+    '/v1/whoami': {
+      get: {
+        summary: 'The name and role of the calling token',
+        description: `${read}`,
+        responses: {
+          '200': {
+            description: 'the caller',
+            content: json({
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                role: { type: 'string', enum: ['admin', 'viewer', 'agent'] },
+              },
             }),
           },
           ...common,

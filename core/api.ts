@@ -5,7 +5,7 @@
  */
 import type { Job } from './job.ts';
 import { validateJob } from './job.ts';
-import type { RunningEntry, WorkerRegistration } from './coordination.ts';
+import type { RunningEntry } from './coordination.ts';
 import type { ErrorCode } from './errors.ts';
 import type { AgentHealthView } from './health.ts';
 import type { LastRunSummary, RunRecord } from './run-log.ts';

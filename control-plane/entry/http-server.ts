@@ -1,5 +1,6 @@
 /** Serving a fetch handler on Node: listen (resolving the bound port) and a graceful close. */
 import type { Server } from 'node:http';
+import type { WebSocketServerLike } from '@hono/node-server';
 import { createAdaptorServer } from '@hono/node-server';
 
 export interface HttpServer {
@@ -15,8 +16,13 @@ const DEFAULT_CLOSE_GRACE_MS = 5000;
 export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   options: { port: number; host: string },
+  /** Takes the server's WebSocket upgrades (the fetch handler answers them first). */
+  websocketServer?: WebSocketServerLike,
 ): Promise<HttpServer> {
-  const server = createAdaptorServer({ fetch }) as Server;
+  const server = createAdaptorServer({
+    fetch,
+    ...(websocketServer ? { websocket: { server: websocketServer } } : {}),
+  }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -4,25 +4,32 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { Role } from '../../core/api.ts';
-import { CronplaneError } from '../../core/errors.ts';
+import { createArtifactDir } from '../adapters/artifact-dir.ts';
 import type { DirectConfig } from '../adapters/direct/direct-ports.ts';
 import { createDirectPorts } from '../adapters/direct/direct-ports.ts';
 import { createRelayClient } from '../adapters/relay-client/relay-client.ts';
 import { createRelayPorts } from '../adapters/relay-client/relay-ports.ts';
 import { createApp } from '../app.ts';
-import { createTokenEntry } from '../auth.ts';
-import type { DataAdapter } from '../ports.ts';
+import type { AgentConnection, AgentInstall, DataAdapter } from '../ports.ts';
+import type { TokenConfig } from '../token-config.ts';
+import { createTokenEntries } from '../token-config.ts';
 import { listen } from './http-server.ts';
+import { createNodeHealth } from './node-health.ts';
+
+export type { TokenConfig } from '../token-config.ts';
 
 export type DataConfig =
   | ({ readonly kind: 'direct' } & DirectConfig)
   | { readonly kind: 'relay'; readonly url: string; readonly secret: string };
 
-export interface TokenConfig {
-  readonly name: string;
-  readonly role: Role;
-  readonly token: string;
+/** Serving install.sh and the agent bundle (README "Adding a host"). */
+export interface InstallConfig {
+  readonly connection: AgentConnection;
+  /** scripts/build-agent.mjs's output folder. */
+  readonly artifactsDir: string;
+  readonly installScriptPath: string;
+  readonly publicUrl?: string;
+  readonly artifactBaseUrl?: string;
 }
 
 export interface ControlPlaneConfig {
@@ -32,6 +39,7 @@ export interface ControlPlaneConfig {
   readonly tokens: readonly TokenConfig[];
   /** Served at `/` when the folder exists. */
   readonly consoleDir?: string;
+  readonly install?: InstallConfig;
 }
 
 export interface RunningControlPlane {
@@ -40,24 +48,9 @@ export interface RunningControlPlane {
   stop(): Promise<void>;
 }
 
-/** Shorter tokens are guessable; generated ones are 43 characters. */
-const MIN_TOKEN_CHARS = 16;
-
-function checkTokens(tokens: readonly TokenConfig[]): void {
-  if (tokens.length === 0) {
-    throw new CronplaneError('invalid_config', 'no API token is configured (e.g. --admin-token)');
-  }
-  const seen = new Set<string>();
-  for (const { name, token } of tokens) {
-    if (token.length < MIN_TOKEN_CHARS) {
-      throw new CronplaneError(
-        'invalid_config',
-        `token "${name}" is shorter than ${MIN_TOKEN_CHARS} characters`,
-      );
-    }
-    if (seen.has(token)) throw new CronplaneError('invalid_config', 'two roles share one token');
-    seen.add(token);
-  }
+function agentInstall(config: InstallConfig): AgentInstall {
+  const { artifactsDir, installScriptPath, ...rest } = config;
+  return { ...rest, artifacts: createArtifactDir(artifactsDir, installScriptPath) };
 }
 
 function createDataAdapter(data: DataConfig): DataAdapter {
@@ -67,29 +60,35 @@ function createDataAdapter(data: DataConfig): DataAdapter {
 }
 
 export async function startControlPlane(config: ControlPlaneConfig): Promise<RunningControlPlane> {
-  checkTokens(config.tokens);
-  const tokens = await Promise.all(
-    config.tokens.map(({ name, role, token }) => createTokenEntry(name, role, token)),
-  );
+  const tokens = await createTokenEntries(config.tokens);
   const { consoleDir } = config;
   const serveConsole =
     consoleDir !== undefined && existsSync(consoleDir) && statSync(consoleDir).isDirectory();
   const data = createDataAdapter(config.data);
+  const health = createNodeHealth();
   try {
     const app = createApp(
-      { ...data, auth: { tokens } },
+      {
+        ...data,
+        auth: { tokens },
+        healthHub: health.hub,
+        ...(config.install ? { install: agentInstall(config.install) } : {}),
+      },
       serveConsole ? { staticAssets: serveStatic({ root: consoleDir }) } : {},
     );
-    const server = await listen(app.fetch, config);
+    const server = await listen(app.fetch, config, health.websocketServer);
     return {
       url: server.url,
       port: server.port,
       async stop() {
+        // Upgraded sockets would hold the HTTP server's close open; they go first.
+        health.close();
         await server.close();
         await data.close();
       },
     };
   } catch (error) {
+    health.close();
     await data.close();
     throw error;
   }

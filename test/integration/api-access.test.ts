@@ -1,6 +1,7 @@
 /**
  * Every route × every role: only the documented combinations succeed, and a refused request
- * changes nothing. admin: everything; viewer: reads; agent: nothing yet but /healthz.
+ * changes nothing. admin: everything; viewer: reads; agent: none of these but /healthz (its
+ * WebSocket endpoint's access is tested in live-health.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

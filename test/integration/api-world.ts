@@ -1,9 +1,14 @@
 /**
- * A control plane on Node over real HTTP, in either mode (direct, or through a relay on its own
- * loopback port), with its own key prefix and database, plus raw clients to seed and observe.
+ * A control plane over real HTTP, in one of three modes: on Node reading etcd and MongoDB
+ * directly, on Node through a relay on its own loopback port, or the Worker under `wrangler dev`
+ * through such a relay; with its own key prefix and database, plus raw clients to seed and
+ * observe.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Etcd3 } from 'etcd3';
 import type { Db } from 'mongodb';
@@ -16,9 +21,10 @@ import { createKeyLayout } from '../../core/keys.ts';
 import { startRelay } from '../../relay/server.ts';
 import type { Stack } from '../stack/index.ts';
 import { uniqueDatabase, uniquePrefix } from '../stack/index.ts';
+import { startWranglerDev } from '../stack/wrangler-dev.ts';
 
-export type ApiMode = 'direct' | 'relay';
-export const API_MODES: readonly ApiMode[] = ['direct', 'relay'];
+export type ApiMode = 'direct' | 'relay' | 'worker';
+export const API_MODES: readonly ApiMode[] = ['direct', 'relay', 'worker'];
 
 export const TOKENS: Readonly<Record<Role, string>> = {
   admin: 'admin-token-for-tests-0123456789',
@@ -27,6 +33,33 @@ export const TOKENS: Readonly<Record<Role, string>> = {
 };
 
 const RELAY_SECRET = 'api-test-relay-secret-0123456789';
+
+interface ServedApi {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** The Worker under `wrangler dev`, reaching the relay at `relayUrl`, with the test tokens. */
+async function startWorker(relayUrl: string): Promise<ServedApi> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cronplane-worker-'));
+  const worker = await startWranglerDev({
+    dataDir,
+    vars: {
+      RELAY_URL: relayUrl,
+      RELAY_SECRET,
+      ADMIN_TOKEN: TOKENS.admin,
+      VIEWER_TOKEN: TOKENS.viewer,
+      AGENT_TOKEN: TOKENS.agent,
+    },
+  });
+  return {
+    url: worker.url,
+    async stop() {
+      await worker.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 export interface CallOptions {
   /** A role's token, `none` for no Authorization header, or a literal token. Default admin. */
@@ -124,21 +157,28 @@ export async function openApiWorld(stack: Stack, mode: ApiMode): Promise<ApiWorl
     prefix,
   };
   const relay =
-    mode === 'relay'
-      ? await startRelay({ ...direct, secret: RELAY_SECRET, port: 0, host: '127.0.0.1' })
-      : undefined;
+    mode === 'direct'
+      ? undefined
+      : await startRelay({ ...direct, secret: RELAY_SECRET, port: 0, host: '127.0.0.1' });
   const data: DataConfig = relay
     ? { kind: 'relay', url: relay.url, secret: RELAY_SECRET }
     : { kind: 'direct', ...direct };
-  const controlPlane = await startControlPlane({
-    port: 0,
-    host: '127.0.0.1',
-    data,
-    tokens: (Object.keys(TOKENS) as Role[]).map((role) => ({
-      name: role,
-      role,
-      token: TOKENS[role],
-    })),
+  const controlPlane: ServedApi = await (
+    mode === 'worker' && relay
+      ? startWorker(relay.url)
+      : startControlPlane({
+          port: 0,
+          host: '127.0.0.1',
+          data,
+          tokens: (Object.keys(TOKENS) as Role[]).map((role) => ({
+            name: role,
+            role,
+            token: TOKENS[role],
+          })),
+        })
+  ).catch(async (error: unknown) => {
+    await relay?.stop();
+    throw error;
   });
   const etcd = new Etcd3({ hosts: stack.etcd.endpoints });
   const mongo = new MongoClient(stack.mongo.url);

@@ -104,7 +104,7 @@ function trackChild(child: ChildProcess): void {
 let pdeathsigWrapper: string | null | undefined;
 
 /** `setpriv` if this system's util-linux has `--pdeathsig` (≥ 2.33), else null. */
-function findPdeathsigWrapper(): string | null {
+export function findPdeathsigWrapper(): string | null {
   if (pdeathsigWrapper !== undefined) return pdeathsigWrapper;
   pdeathsigWrapper = null;
   const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;

@@ -56,7 +56,9 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   return {
     async call(op, request) {
       const path = RELAY_PATH_PREFIX + op;
-      const body = new TextEncoder().encode(JSON.stringify(request));
+      // Copied into a plain ArrayBuffer-backed array: Cloudflare's runtime types declare
+      // TextEncoder's result as possibly shared-memory backed, which WebCrypto refuses.
+      const body = new Uint8Array(new TextEncoder().encode(JSON.stringify(request)));
       const headers = await signer.sign('POST', path, body);
       let response: Response;
       try {
