@@ -174,11 +174,24 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     onEvent: emit,
   });
 
-  session.onChange((sessionState) => {
+  session.onChange((sessionState, generation) => {
     if (sessionState !== 'live' || state === 'stopping' || state === 'stopped') return;
     register(client, keys, session, registration()).catch((error: unknown) =>
       emit('agent:registerFailed', { error: String(error) }),
     );
+    if (generation <= 1) return;
+    // Runs that outlived the old session keep their lock and running key on the new lease; the
+    // old lease may still expire under them (etcd restores leases for a TTL after an outage).
+    for (const { job, entry } of runner.inFlight()) {
+      claims
+        .reattach(job, entry)
+        .then((kept) =>
+          emit(kept ? 'run:reattached' : 'run:lockLost', { job: job.name, runId: entry.runId }),
+        )
+        .catch((error: unknown) =>
+          emit('run:reattachFailed', { job: job.name, runId: entry.runId, error: String(error) }),
+        );
+    }
   });
 
   const heartbeat = (): Heartbeat => {

@@ -16,7 +16,7 @@
  * never repeat one. Puts on the session lease also fence a stale agent: if the server has dropped
  * the lease, the whole transaction fails.
  */
-import type { Etcd3, IRangeResponse } from 'etcd3';
+import type { Etcd3, IRangeResponse, PutBuilder } from 'etcd3';
 import type { RunningEntry } from '../core/coordination.ts';
 import { decodeTick, encodeTick, type KeyLayout } from '../core/keys.ts';
 import type { Job } from '../core/job.ts';
@@ -35,6 +35,12 @@ export interface Claims {
   /** Claims a run-now request whose stored value is `triggerJson`. */
   claimManual(job: Job, triggerJson: string, entry: RunningEntry): Promise<ClaimOutcome>;
   release(job: Job, entry: RunningEntry): Promise<void>;
+  /**
+   * Moves a run in flight onto the current session lease after the session was renewed, so its
+   * running key and (forbid) lock outlive the old lease. False when a forbid job's lock is held
+   * by another run: the old lease expired first and the fleet moved on.
+   */
+  reattach(job: Job, entry: RunningEntry): Promise<boolean>;
   /** Claims a fleet-wide chore for a period (e.g. retention): true for exactly one agent. */
   claimChore(task: 'retention', periodStartMs: number): Promise<boolean>;
 }
@@ -128,6 +134,31 @@ export function createClaims(client: Etcd3, keys: KeyLayout, session: Session): 
         .then(client.delete().key(lockKey), client.delete().key(runningKey))
         .else(client.delete().key(runningKey))
         .commit();
+    },
+    async reattach(job, entry) {
+      const runningKey = keys.running(job.name, entry.runId);
+      const putRunning = (): PutBuilder =>
+        session.onLease(client.put(runningKey).value(JSON.stringify(entry)));
+      if (job.concurrency !== 'forbid') {
+        await putRunning();
+        return true;
+      }
+      const lockKey = keys.lock(job.name);
+      const putLock = (): PutBuilder =>
+        session.onLease(client.put(lockKey).value(lockValue(entry)));
+      // Ours still (the old lease has not expired yet), or free: take it onto the new lease.
+      const ours = await client
+        .if(lockKey, 'Value', '==', lockValue(entry))
+        .then(putLock(), putRunning())
+        .commit();
+      if (ours.succeeded) return true;
+      const free = await client
+        .if(lockKey, 'Create', '==', 0)
+        .then(putLock(), putRunning())
+        .commit();
+      if (free.succeeded) return true;
+      await putRunning();
+      return false;
     },
     async claimChore(task, periodStartMs) {
       if (!session.isLive()) return false;

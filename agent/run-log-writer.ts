@@ -66,6 +66,34 @@ export async function ensureRunLogIndexes(db: Db): Promise<void> {
     .createIndex({ jobName: 1 }, { unique: true, name: 'jobName_unique' });
 }
 
+/**
+ * The records of a failed `insertMany` that are nonetheless in the collection (duplicates of an
+ * earlier write), or null when the batch must be sent again. Written means every record is
+ * accounted for, inserted now or already there; a bulk error without per-record errors (the
+ * driver's wrapping of a connection cut mid-batch) accounts for nothing.
+ */
+export function recordsAlreadyWritten(
+  error: unknown,
+  batch: readonly RunRecord[],
+): RunRecord[] | null {
+  if (!(error instanceof MongoBulkWriteError)) return null;
+  // The driver types this as one error or many; read it defensively either way.
+  const raw: unknown = error.writeErrors;
+  const writeErrors = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as {
+    code?: unknown;
+    index?: unknown;
+  }[];
+  const duplicates = writeErrors
+    .map((e) =>
+      e.code === DUPLICATE_KEY && typeof e.index === 'number' ? batch[e.index] : undefined,
+    )
+    .filter((r): r is RunRecord => r !== undefined);
+  const accountedFor =
+    duplicates.length === writeErrors.length &&
+    error.insertedCount + duplicates.length === batch.length;
+  return accountedFor ? duplicates : null;
+}
+
 function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
@@ -98,17 +126,9 @@ export function createRunLogWriter(
         { ordered: false },
       );
     } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
-      // The driver types this as one error or many; read it defensively either way.
-      const raw: unknown = error.writeErrors;
-      const writeErrors = (Array.isArray(raw) ? raw : [raw]) as {
-        code?: unknown;
-        index?: unknown;
-      }[];
-      if (writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-      duplicates = writeErrors
-        .map((e) => (typeof e.index === 'number' ? batch[e.index] : undefined))
-        .filter((r): r is RunRecord => r !== undefined);
+      const written = recordsAlreadyWritten(error, batch);
+      if (written === null) throw error;
+      duplicates = written;
     }
     options.observeCallSeconds?.('insert', (performance.now() - startedAt) / 1000);
     for (const record of duplicates) {

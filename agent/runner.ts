@@ -62,6 +62,8 @@ export interface Runner {
   /** Resolves when no run is in flight. */
   idle(): Promise<void>;
   active(): RunningEntry[];
+  /** Runs in flight with their jobs, for moving them onto a renewed session. */
+  inFlight(): { job: Job; entry: RunningEntry }[];
 }
 
 function statusOf(result: ExecutionResult): RunStatus {
@@ -259,6 +261,9 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
     idle() {
       if (runs.size === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    inFlight() {
+      return [...runs.values()].map(({ job, entry }) => ({ job, entry }));
     },
     active() {
       return [...runs.values()].map((run) => ({ ...run.entry, pid: run.execution?.pid ?? 0 }));
