@@ -15,6 +15,7 @@ import {
   resolveSettings,
   runServerCommand,
   shutdownSignal,
+  tlsOption,
 } from './server-options.ts';
 
 export const DEFAULT_CONTROL_PLANE_PORT = 8080;
@@ -25,7 +26,8 @@ const INSTALL_SCRIPT = fileURLToPath(new URL('../install/install.sh', import.met
 
 const USAGE = `usage: cronplane control-plane [--port ${DEFAULT_CONTROL_PLANE_PORT}] [--host 127.0.0.1]
          (--etcd-endpoints URL[,URL] --mongo-url URL [--database ${DEFAULT_DATABASE}] [--prefix ${DEFAULT_PREFIX}]
-          | --relay-url URL --relay-secret S)
+          | --relay-url URL --relay-secret S [--relay-ca-file PEM])
+         [--tls-cert PEM --tls-key PEM]
          [--admin-token T] [--viewer-token T] [--agent-token T] [--console-dir DIR] [--config FILE]
          [--public-url URL] [--agent-etcd-endpoints URL[,URL]] [--agent-mongo-url URL]
          [--artifacts-dir dist/agent] [--artifact-base-url URL]
@@ -43,6 +45,9 @@ const SETTINGS = {
   prefix: { flag: 'prefix', env: 'CRONPLANE_PREFIX' },
   relayUrl: { flag: 'relay-url', env: 'CRONPLANE_RELAY_URL' },
   relaySecret: { flag: 'relay-secret', env: 'CRONPLANE_RELAY_SECRET' },
+  relayCaFile: { flag: 'relay-ca-file', env: 'CRONPLANE_RELAY_CA_FILE' },
+  tlsCert: { flag: 'tls-cert', env: 'CRONPLANE_TLS_CERT' },
+  tlsKey: { flag: 'tls-key', env: 'CRONPLANE_TLS_KEY' },
   adminToken: { flag: 'admin-token', env: 'CRONPLANE_ADMIN_TOKEN' },
   viewerToken: { flag: 'viewer-token', env: 'CRONPLANE_VIEWER_TOKEN' },
   agentToken: { flag: 'agent-token', env: 'CRONPLANE_AGENT_TOKEN' },
@@ -69,6 +74,7 @@ function dataConfig(settings: Settings<Key>): DataConfig {
       kind: 'relay',
       url: settings.relayUrl,
       secret: required(settings.relaySecret, '--relay-secret (or CRONPLANE_RELAY_SECRET)'),
+      ...(settings.relayCaFile !== undefined ? { caFile: settings.relayCaFile } : {}),
     };
   }
   return {
@@ -135,6 +141,7 @@ export function run(args: string[]): Promise<number> {
       tokens: tokens(settings),
       ...(existsSync(consoleDir) ? { consoleDir } : {}),
       ...(install ? { install } : {}),
+      ...tlsOption(settings.tlsCert, settings.tlsKey),
     });
     const via = data.kind === 'relay' ? `relay ${data.url}` : 'etcd and MongoDB directly';
     process.stdout.write(`cronplane control plane listening on ${controlPlane.url} (${via})\n`);

@@ -9,13 +9,14 @@ import {
   resolveSettings,
   runServerCommand,
   shutdownSignal,
+  tlsOption,
 } from './server-options.ts';
 
 const DEFAULT_RELAY_PORT = 8090;
 
 const USAGE = `usage: cronplane relay --etcd-endpoints URL[,URL] --mongo-url URL --secret S
          [--port ${DEFAULT_RELAY_PORT}] [--host 127.0.0.1] [--database ${DEFAULT_DATABASE}]
-         [--prefix ${DEFAULT_PREFIX}] [--config FILE]
+         [--prefix ${DEFAULT_PREFIX}] [--tls-cert FILE --tls-key FILE] [--config FILE]
 Every setting also reads CRONPLANE_<NAME> (e.g. CRONPLANE_RELAY_SECRET); prefer that for the secret.
 `;
 
@@ -33,6 +34,8 @@ export function run(args: string[]): Promise<number> {
       database: { flag: 'database', env: 'CRONPLANE_DATABASE' },
       prefix: { flag: 'prefix', env: 'CRONPLANE_PREFIX' },
       secret: { flag: 'secret', env: 'CRONPLANE_RELAY_SECRET' },
+      tlsCert: { flag: 'tls-cert', env: 'CRONPLANE_TLS_CERT' },
+      tlsKey: { flag: 'tls-key', env: 'CRONPLANE_TLS_KEY' },
     });
     const relay = await startRelay({
       port: parsePort(settings.port, DEFAULT_RELAY_PORT),
@@ -42,6 +45,7 @@ export function run(args: string[]): Promise<number> {
       database: settings.database ?? DEFAULT_DATABASE,
       prefix: settings.prefix ?? DEFAULT_PREFIX,
       secret: required(settings.secret, '--secret (or CRONPLANE_RELAY_SECRET)'),
+      ...tlsOption(settings.tlsCert, settings.tlsKey),
     });
     process.stdout.write(`cronplane relay listening on ${relay.url}\n`);
     const signal = await shutdownSignal();

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readTlsFiles, type TlsCredentials } from '../control-plane/entry/tls.ts';
 import { CronplaneError } from '../core/errors.ts';
 import { isRecord } from '../core/wire.ts';
 
@@ -112,4 +113,16 @@ export async function runServerCommand(name: string, body: () => Promise<void>):
     process.stderr.write(`cronplane ${name}: ${message}\n`);
     return error instanceof CronplaneError && error.code === 'invalid_config' ? 2 : 1;
   }
+}
+
+/** `--tls-cert` and `--tls-key` go together; either alone is a mistake worth naming. */
+export function tlsOption(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): { tls?: TlsCredentials } {
+  if (certFile === undefined && keyFile === undefined) return {};
+  if (certFile === undefined || keyFile === undefined) {
+    throw new CronplaneError('invalid_config', '--tls-cert and --tls-key go together');
+  }
+  return { tls: readTlsFiles({ certFile, keyFile }) };
 }

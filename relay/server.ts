@@ -5,6 +5,7 @@
 import type { DirectConfig } from '../control-plane/adapters/direct/direct-ports.ts';
 import { createDirectPorts } from '../control-plane/adapters/direct/direct-ports.ts';
 import { listen } from '../control-plane/entry/http-server.ts';
+import type { TlsCredentials } from '../control-plane/entry/tls.ts';
 import { createRelayApp } from './app.ts';
 import { createNonceCache } from './nonce-cache.ts';
 import { createSignatureVerifier } from './signature-verifier.ts';
@@ -13,6 +14,8 @@ export interface RelayConfig extends DirectConfig {
   readonly secret: string;
   readonly port: number;
   readonly host: string;
+  /** Serve HTTPS with this certificate and key. */
+  readonly tls?: TlsCredentials;
 }
 
 export interface RunningRelay {

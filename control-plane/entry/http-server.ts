@@ -1,11 +1,13 @@
 /** Serving a fetch handler on Node: listen (resolving the bound port) and a graceful close. */
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { WebSocketServerLike } from '@hono/node-server';
 import { createAdaptorServer } from '@hono/node-server';
+import type { TlsCredentials } from './tls.ts';
 
 export interface HttpServer {
   readonly port: number;
-  /** `http://host:port`, with IPv6 hosts bracketed. */
+  /** `http(s)://host:port`, with IPv6 hosts bracketed. */
   readonly url: string;
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
   close(graceMs?: number): Promise<void>;
@@ -15,12 +17,18 @@ const DEFAULT_CLOSE_GRACE_MS = 5000;
 
 export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
-  options: { port: number; host: string },
+  options: { port: number; host: string; tls?: TlsCredentials },
   /** Takes the server's WebSocket upgrades (the fetch handler answers them first). */
   websocketServer?: WebSocketServerLike,
 ): Promise<HttpServer> {
   const server = createAdaptorServer({
     fetch,
+    ...(options.tls
+      ? {
+          createServer: createHttpsServer,
+          serverOptions: { cert: options.tls.cert, key: options.tls.key },
+        }
+      : {}),
     ...(websocketServer ? { websocket: { server: websocketServer } } : {}),
   }) as Server;
   await new Promise<void>((resolve, reject) => {
@@ -37,7 +45,7 @@ export async function listen(
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     port: address.port,
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
     async close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

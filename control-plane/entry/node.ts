@@ -8,6 +8,7 @@ import { createArtifactDir } from '../adapters/artifact-dir.ts';
 import type { DirectConfig } from '../adapters/direct/direct-ports.ts';
 import { createDirectPorts } from '../adapters/direct/direct-ports.ts';
 import { createRelayClient } from '../adapters/relay-client/relay-client.ts';
+import { fetchTrusting, type TlsCredentials } from './tls.ts';
 import { createRelayPorts } from '../adapters/relay-client/relay-ports.ts';
 import { createApp } from '../app.ts';
 import type { AgentConnection, AgentInstall, DataAdapter } from '../ports.ts';
@@ -20,7 +21,13 @@ export type { TokenConfig } from '../token-config.ts';
 
 export type DataConfig =
   | ({ readonly kind: 'direct' } & DirectConfig)
-  | { readonly kind: 'relay'; readonly url: string; readonly secret: string };
+  | {
+      readonly kind: 'relay';
+      readonly url: string;
+      readonly secret: string;
+      /** PEM file of a CA to trust for the relay's certificate (self-signed setups). */
+      readonly caFile?: string;
+    };
 
 /** Serving install.sh and the agent bundle (README "Adding a host"). */
 export interface InstallConfig {
@@ -40,6 +47,8 @@ export interface ControlPlaneConfig {
   /** Served at `/` when the folder exists. */
   readonly consoleDir?: string;
   readonly install?: InstallConfig;
+  /** Serve HTTPS with this certificate and key. */
+  readonly tls?: TlsCredentials;
 }
 
 export interface RunningControlPlane {
@@ -56,7 +65,13 @@ function agentInstall(config: InstallConfig): AgentInstall {
 function createDataAdapter(data: DataConfig): DataAdapter {
   return data.kind === 'direct'
     ? createDirectPorts(data)
-    : createRelayPorts(createRelayClient({ url: data.url, secret: data.secret }));
+    : createRelayPorts(
+        createRelayClient({
+          url: data.url,
+          secret: data.secret,
+          ...(data.caFile !== undefined ? { fetch: fetchTrusting(data.caFile) } : {}),
+        }),
+      );
 }
 
 export async function startControlPlane(config: ControlPlaneConfig): Promise<RunningControlPlane> {
