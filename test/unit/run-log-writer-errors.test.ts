@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MongoBulkWriteError, MongoNetworkError, type BulkWriteResult } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoNetworkError,
+  type BulkWriteResult,
+  type WriteError as DriverWriteError,
+} from 'mongodb';
 
 /** The fields of the driver's WriteError that matter here (the class is not exported). */
 interface WriteError {
@@ -46,7 +51,12 @@ function bulkError(
 ): MongoBulkWriteError {
   const result = { insertedCount } as unknown as BulkWriteResult;
   return new MongoBulkWriteError(
-    cause ?? { message: 'E11000 duplicate key', code: 11000, writeErrors },
+    cause ?? {
+      message: 'E11000 duplicate key',
+      code: 11000,
+      // The driver reads only these fields of its WriteError (the class is not exported).
+      writeErrors: writeErrors as unknown as DriverWriteError[],
+    },
     result,
   );
 }
