@@ -35,6 +35,7 @@ import {
 import { createAgentMetrics } from './agent-metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { createNotifier } from './notifier.ts';
+import { startOrphanGuard } from './orphan-guard.ts';
 import { createRunner } from './runner.ts';
 import { createScheduler } from './scheduler.ts';
 import { createSession, type SessionState } from './session.ts';
@@ -114,7 +115,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   });
   const session = createSession(client, { ttlSeconds: config.sessionTtlSeconds, onEvent: emit });
   const claims = createClaims(client, keys, session);
+  const guard = startOrphanGuard('/bin/bash', emit);
   const runner = createRunner(claims, writer, {
+    guard,
     agentId: config.agentId,
     host,
     shell: config.shell,
@@ -185,9 +188,16 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     for (const { job, entry } of runner.inFlight()) {
       claims
         .reattach(job, entry)
-        .then((kept) =>
-          emit(kept ? 'run:reattached' : 'run:lockLost', { job: job.name, runId: entry.runId }),
-        )
+        .then((kept) => {
+          emit(kept ? 'run:reattached' : 'run:lockLost', { job: job.name, runId: entry.runId });
+          // Another run holds the lock now: this one may not go on beside it (guarantee 2).
+          if (!kept)
+            runner.kill(job.name, {
+              requestedAt: now(),
+              runId: entry.runId,
+              requestedBy: 'lock lost',
+            });
+        })
         .catch((error: unknown) =>
           emit('run:reattachFailed', { job: job.name, runId: entry.runId, error: String(error) }),
         );
@@ -338,6 +348,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       server?.close();
       await view.stop();
       await session.stop(reason);
+      guard.close();
       client.close();
       await mongo.close().catch(() => undefined);
       state = 'stopped';

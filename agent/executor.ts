@@ -7,6 +7,7 @@
  * drain period and are then closed.
  */
 import { spawn } from 'node:child_process';
+import type { OrphanGuard } from './orphan-guard.ts';
 import { createOutputBuffer } from './output-buffer.ts';
 
 export type ExitKind = 'exited' | 'timeout' | 'killed' | 'spawn-failed';
@@ -39,6 +40,8 @@ export interface ExecuteOptions {
   readonly now: () => number;
   readonly cwd?: string;
   readonly drainAfterExitMs?: number;
+  /** Told of the process group, so it dies with the agent even if the agent is killed. */
+  readonly guard?: OrphanGuard;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -58,6 +61,7 @@ export function execute(options: ExecuteOptions): Execution {
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
   });
+  if (child.pid !== undefined) options.guard?.track(child.pid);
   let endReason: 'timeout' | 'killed' | null = null;
   let killTimer: NodeJS.Timeout | undefined;
   let timeoutTimer: NodeJS.Timeout | undefined;
@@ -88,6 +92,7 @@ export function execute(options: ExecuteOptions): Execution {
       clearTimeout(drainTimer);
       // A killed or timed-out run leaves no straggler of its group behind.
       if (child.pid !== undefined && endReason !== null) signalGroup(child.pid, 'SIGKILL');
+      if (child.pid !== undefined) options.guard?.untrack(child.pid);
       clearTimeout(killTimer);
       const kind: ExitKind = spawnError ? 'spawn-failed' : (endReason ?? 'exited');
       const code = exit?.code ?? null;

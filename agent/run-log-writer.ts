@@ -116,6 +116,7 @@ export function createRunLogWriter(
   let timer: NodeJS.Timeout | undefined;
   let attempt = 0;
   let waiters: (() => void)[] = [];
+  let spillHealthy = true;
 
   async function insertBatch(batch: readonly RunRecord[]): Promise<void> {
     let duplicates: RunRecord[] = [];
@@ -237,6 +238,10 @@ export function createRunLogWriter(
       if (state === 'stopped')
         throw new Error(`run-log writer is ${state}; cannot accept ${record.runId}`);
       const journaled = journal.append(JSON.stringify(record));
+      if (journaled !== spillHealthy) {
+        spillHealthy = journaled;
+        emit(journaled ? 'log:spillRecovered' : 'log:spillFailed', { error: journal.lastError });
+      }
       if (memory.length < options.maxBufferedRecords || !journaled) memory.push(record);
       else diskOnly++;
       flushSoon(memory.length >= options.batchSize);

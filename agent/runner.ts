@@ -17,9 +17,11 @@ import type { AgentMetrics } from './agent-metrics.ts';
 import type { Claims } from './claim.ts';
 import { execute, type Execution, type ExecutionResult } from './executor.ts';
 import type { Notifier } from './notifier.ts';
+import type { OrphanGuard } from './orphan-guard.ts';
 import type { RunLogWriter } from './run-log-writer.ts';
 
 export const MAX_RETRY_DELAY_MS = 3_600_000;
+const RELEASE_ATTEMPTS = 10;
 
 export interface RunnerOptions {
   readonly agentId: string;
@@ -30,6 +32,7 @@ export interface RunnerOptions {
   readonly killGraceMs: number;
   readonly now: () => number;
   readonly notifier?: Notifier;
+  readonly guard?: OrphanGuard;
   readonly metrics?: AgentMetrics;
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
 }
@@ -133,6 +136,7 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
         timeoutMs: job.timeoutSec * 1000,
         killGraceMs: options.killGraceMs,
         now: options.now,
+        ...(options.guard ? { guard: options.guard } : {}),
       });
       run.execution = execution;
       if (run.cancelled) execution.kill('killed', 0);
@@ -188,6 +192,28 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
     }
   }
 
+  /**
+   * A lock left behind would block a `forbid` job for as long as this agent's session lives, so
+   * a failed release (etcd restarting, the client's circuit breaker open) is retried for a while.
+   * Past that, the keys still vanish with the session lease.
+   */
+  async function releaseWithRetry(job: Job, entry: RunningEntry): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await claims.release(job, entry);
+        return;
+      } catch (error) {
+        if (attempt + 1 >= RELEASE_ATTEMPTS) {
+          emit('run:releaseFailed', { job: job.name, runId: entry.runId, error: String(error) });
+          return;
+        }
+        await new Promise((resolve) =>
+          setTimeout(resolve, backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 5_000 })),
+        );
+      }
+    }
+  }
+
   function cancel(run: ActiveRun, graceMs: number): void {
     run.cancelled = true;
     run.execution?.kill('killed', graceMs);
@@ -225,12 +251,7 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
       try {
         await runAttempts(run, context);
       } finally {
-        try {
-          await claims.release(job, entry);
-        } catch (error) {
-          // The keys live on the session lease and vanish with it if this never succeeds.
-          emit('run:releaseFailed', { job: job.name, runId: entry.runId, error: String(error) });
-        }
+        await releaseWithRetry(job, entry);
         runs.delete(entry.runId);
         if (runs.size === 0) {
           const waiters = idleWaiters;

@@ -9,6 +9,7 @@
  * hundred bytes per run, and it keeps "appended" and "accepted" the same instant.
  */
 import {
+  truncateSync,
   closeSync,
   existsSync,
   fstatSync,
@@ -91,18 +92,38 @@ export function openSpillJournal(dir: string): SpillJournal {
     append(line) {
       const handle = ensureOpen();
       if (handle === null) return false;
+      const bytes = Buffer.from(`${line}\n`);
+      let sizeBefore = 0;
       try {
-        writeSync(handle, `${line}\n`);
+        sizeBefore = fstatSync(handle).size;
+        const written = writeSync(handle, bytes);
+        // A nearly full disk takes part of a write without an error: a cut line would count
+        // as journaled but never replay. Undo it, so the record stays in memory instead.
+        if (written !== bytes.length)
+          throw new Error(
+            `short write to the spill journal (${written} of ${bytes.length} bytes): disk full`,
+          );
         return true;
       } catch (error) {
+        try {
+          ftruncateSync(handle, sizeBefore);
+        } catch {
+          // the journal is unusable either way; fail() below reports it
+        }
         fail(error);
         return false;
       }
     },
     clear() {
-      if (fd === null) return;
       try {
-        if (fstatSync(fd).size > 0) ftruncateSync(fd, 0);
+        // By path when the handle was closed by a failure (e.g. the disk filled up): emptying
+        // the journal is what frees the space, so it must not depend on the failed handle.
+        if (fd !== null) {
+          if (fstatSync(fd).size > 0) ftruncateSync(fd, 0);
+        } else if (existsSync(journalPath)) {
+          truncateSync(journalPath, 0);
+          lastError = null;
+        }
       } catch (error) {
         fail(error);
       }
