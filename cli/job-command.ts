@@ -229,11 +229,20 @@ async function runNow({ api, args, out, values }: Invocation): Promise<void> {
   out(`started run ${runId} of ${name}\n`);
 }
 
+/** What kind of run this was, when it is not a plain first scheduled attempt. */
+function runKind(run: RunListItem): string {
+  if (run.skip) return `${run.skip.count} tick(s) skipped`;
+  const parts = [run.trigger === 'manual' ? `manual by ${run.triggeredBy ?? '?'}` : 'schedule'];
+  if (run.attempt > 1) parts.push(`attempt ${run.attempt}`);
+  return parts.join(', ');
+}
+
 function runRow(run: RunListItem): string[] {
   return [
     run.runId,
     formatTime(run.planTime),
     run.status,
+    runKind(run),
     run.exitCode === null ? (run.signal ?? '-') : String(run.exitCode),
     formatDurationMs(Math.max(0, run.endTime - run.startTime)),
     run.agentId,
@@ -254,7 +263,7 @@ async function runs({ api, args, values, out }: Invocation): Promise<void> {
   if (page.runs.length === 0) return out(`no runs of ${name}\n`);
   out(
     formatTable(
-      ['RUN ID', 'TICK', 'STATUS', 'EXIT', 'TOOK', 'AGENT', 'OUTPUT'],
+      ['RUN ID', 'TICK', 'STATUS', 'KIND', 'EXIT', 'TOOK', 'AGENT', 'OUTPUT'],
       page.runs.map(runRow),
     ),
   );
