@@ -128,7 +128,7 @@ describe('cronplane job', () => {
     assertExit(runs, 0);
     assert.match(
       runs.stdout,
-      /^reported-1700000000000\s+2023-11-14 22:13:20Z\s+succeeded\s+0\s+90ms\s+agent-1\s+first line$/m,
+      /^reported-1700000000000\s+2023-11-14 22:13:20Z\s+succeeded\s+schedule\s+0\s+90ms\s+agent-1\s+first line$/m,
     );
     const log = await job(['run-log', 'reported-1700000000000']);
     assertExit(log, 0);
