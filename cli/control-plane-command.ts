@@ -15,6 +15,7 @@ import {
   resolveSettings,
   runServerCommand,
   shutdownSignal,
+  metricsOption,
   tlsOption,
 } from './server-options.ts';
 
@@ -27,7 +28,7 @@ const INSTALL_SCRIPT = fileURLToPath(new URL('../install/install.sh', import.met
 const USAGE = `usage: cronplane control-plane [--port ${DEFAULT_CONTROL_PLANE_PORT}] [--host 127.0.0.1]
          (--etcd-endpoints URL[,URL] --mongo-url URL [--database ${DEFAULT_DATABASE}] [--prefix ${DEFAULT_PREFIX}]
           | --relay-url URL --relay-secret S [--relay-ca-file PEM])
-         [--tls-cert PEM --tls-key PEM]
+         [--tls-cert PEM --tls-key PEM] [--metrics-port N]
          [--admin-token T] [--viewer-token T] [--agent-token T] [--console-dir DIR] [--config FILE]
          [--public-url URL] [--agent-etcd-endpoints URL[,URL]] [--agent-mongo-url URL]
          [--artifacts-dir dist/agent] [--artifact-base-url URL]
@@ -48,6 +49,7 @@ const SETTINGS = {
   relayCaFile: { flag: 'relay-ca-file', env: 'CRONPLANE_RELAY_CA_FILE' },
   tlsCert: { flag: 'tls-cert', env: 'CRONPLANE_TLS_CERT' },
   tlsKey: { flag: 'tls-key', env: 'CRONPLANE_TLS_KEY' },
+  metricsPort: { flag: 'metrics-port', env: 'CRONPLANE_METRICS_PORT' },
   adminToken: { flag: 'admin-token', env: 'CRONPLANE_ADMIN_TOKEN' },
   viewerToken: { flag: 'viewer-token', env: 'CRONPLANE_VIEWER_TOKEN' },
   agentToken: { flag: 'agent-token', env: 'CRONPLANE_AGENT_TOKEN' },
@@ -142,6 +144,7 @@ export function run(args: string[]): Promise<number> {
       ...(existsSync(consoleDir) ? { consoleDir } : {}),
       ...(install ? { install } : {}),
       ...tlsOption(settings.tlsCert, settings.tlsKey),
+      ...metricsOption(settings.metricsPort),
     });
     const via = data.kind === 'relay' ? `relay ${data.url}` : 'etcd and MongoDB directly';
     process.stdout.write(`cronplane control plane listening on ${controlPlane.url} (${via})\n`);

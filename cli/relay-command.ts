@@ -9,6 +9,7 @@ import {
   resolveSettings,
   runServerCommand,
   shutdownSignal,
+  metricsOption,
   tlsOption,
 } from './server-options.ts';
 
@@ -16,7 +17,7 @@ const DEFAULT_RELAY_PORT = 8090;
 
 const USAGE = `usage: cronplane relay --etcd-endpoints URL[,URL] --mongo-url URL --secret S
          [--port ${DEFAULT_RELAY_PORT}] [--host 127.0.0.1] [--database ${DEFAULT_DATABASE}]
-         [--prefix ${DEFAULT_PREFIX}] [--tls-cert FILE --tls-key FILE] [--config FILE]
+         [--prefix ${DEFAULT_PREFIX}] [--tls-cert FILE --tls-key FILE] [--metrics-port N] [--config FILE]
 Every setting also reads CRONPLANE_<NAME> (e.g. CRONPLANE_RELAY_SECRET); prefer that for the secret.
 `;
 
@@ -36,6 +37,7 @@ export function run(args: string[]): Promise<number> {
       secret: { flag: 'secret', env: 'CRONPLANE_RELAY_SECRET' },
       tlsCert: { flag: 'tls-cert', env: 'CRONPLANE_TLS_CERT' },
       tlsKey: { flag: 'tls-key', env: 'CRONPLANE_TLS_KEY' },
+      metricsPort: { flag: 'metrics-port', env: 'CRONPLANE_METRICS_PORT' },
     });
     const relay = await startRelay({
       port: parsePort(settings.port, DEFAULT_RELAY_PORT),
@@ -46,6 +48,7 @@ export function run(args: string[]): Promise<number> {
       prefix: settings.prefix ?? DEFAULT_PREFIX,
       secret: required(settings.secret, '--secret (or CRONPLANE_RELAY_SECRET)'),
       ...tlsOption(settings.tlsCert, settings.tlsKey),
+      ...metricsOption(settings.metricsPort),
     });
     process.stdout.write(`cronplane relay listening on ${relay.url}\n`);
     const signal = await shutdownSignal();

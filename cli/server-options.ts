@@ -126,3 +126,11 @@ export function tlsOption(
   }
   return { tls: readTlsFiles({ certFile, keyFile }) };
 }
+
+/** `--metrics-port N` serves /metrics on loopback; absent or 0 serves none. */
+export function metricsOption(port: string | undefined): {
+  metrics?: { port: number; host: string };
+} {
+  if (port === undefined || port === '0') return {};
+  return { metrics: { port: parsePort(port, 0), host: '127.0.0.1' } };
+}

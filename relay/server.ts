@@ -4,6 +4,7 @@
  */
 import type { DirectConfig } from '../control-plane/adapters/direct/direct-ports.ts';
 import { createDirectPorts } from '../control-plane/adapters/direct/direct-ports.ts';
+import { createHttpMetrics, serveMetrics } from '../control-plane/entry/http-metrics.ts';
 import { listen } from '../control-plane/entry/http-server.ts';
 import type { TlsCredentials } from '../control-plane/entry/tls.ts';
 import { createRelayApp } from './app.ts';
@@ -16,6 +17,8 @@ export interface RelayConfig extends DirectConfig {
   readonly host: string;
   /** Serve HTTPS with this certificate and key. */
   readonly tls?: TlsCredentials;
+  /** Serve Prometheus metrics at http://host:port/metrics. */
+  readonly metrics?: { readonly port: number; readonly host: string };
 }
 
 export interface RunningRelay {
@@ -28,11 +31,19 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const verifier = createSignatureVerifier(config.secret, createNonceCache());
   const ports = createDirectPorts(config);
   try {
-    const server = await listen(createRelayApp(ports, verifier).fetch, config);
+    const httpMetrics = createHttpMetrics('relay');
+    const server = await listen(
+      httpMetrics.instrument(createRelayApp(ports, verifier).fetch),
+      config,
+    );
+    const metricsServer = config.metrics
+      ? await serveMetrics(httpMetrics.registry, config.metrics.port, config.metrics.host)
+      : null;
     return {
       url: server.url,
       port: server.port,
       async stop() {
+        metricsServer?.close();
         await server.close();
         await ports.close();
       },

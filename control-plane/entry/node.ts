@@ -8,6 +8,7 @@ import { createArtifactDir } from '../adapters/artifact-dir.ts';
 import type { DirectConfig } from '../adapters/direct/direct-ports.ts';
 import { createDirectPorts } from '../adapters/direct/direct-ports.ts';
 import { createRelayClient } from '../adapters/relay-client/relay-client.ts';
+import { createHttpMetrics, serveMetrics } from './http-metrics.ts';
 import { fetchTrusting, type TlsCredentials } from './tls.ts';
 import { createRelayPorts } from '../adapters/relay-client/relay-ports.ts';
 import { createApp } from '../app.ts';
@@ -49,6 +50,8 @@ export interface ControlPlaneConfig {
   readonly install?: InstallConfig;
   /** Serve HTTPS with this certificate and key. */
   readonly tls?: TlsCredentials;
+  /** Serve Prometheus metrics at http://host:port/metrics. */
+  readonly metrics?: { readonly port: number; readonly host: string };
 }
 
 export interface RunningControlPlane {
@@ -91,11 +94,16 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       },
       serveConsole ? { staticAssets: serveStatic({ root: consoleDir }) } : {},
     );
-    const server = await listen(app.fetch, config, health.websocketServer);
+    const httpMetrics = createHttpMetrics('control_plane');
+    const server = await listen(httpMetrics.instrument(app.fetch), config, health.websocketServer);
+    const metricsServer = config.metrics
+      ? await serveMetrics(httpMetrics.registry, config.metrics.port, config.metrics.host)
+      : null;
     return {
       url: server.url,
       port: server.port,
       async stop() {
+        metricsServer?.close();
         // Upgraded sockets would hold the HTTP server's close open; they go first.
         health.close();
         await server.close();
