@@ -47,7 +47,8 @@ it('runs a job put through the CLI and shows the run with its output', async () 
     async () => {
       const result = await job(['runs', 'hello']);
       return (
-        /succeeded\s+0\s+\S+\s+e2e-agent\s+hello from cronplane$/m.test(result.stdout) && result
+        /succeeded\s+schedule\s+0\s+\S+\s+e2e-agent\s+hello from cronplane$/m.test(result.stdout) &&
+        result
       );
     },
     {
