@@ -15,7 +15,9 @@ const RELAY_ROUTES: ReadonlySet<string> = new Set(
   Object.keys(relayWire).map((op) => `/relay/v1/${op}`),
 );
 
-type FetchHandler = (request: Request) => Response | Promise<Response>;
+// The rest arguments are the Node adapter's bindings (the raw request, the WebSocket upgrade
+// context); they must reach the app untouched or WebSocket upgrades fail.
+type FetchHandler = (request: Request, ...bindings: never[]) => Response | Promise<Response>;
 
 const ROUTE_PATTERNS: readonly [RegExp, string][] = [
   [/^\/v1\/jobs\/[^/]+\/(kill|run|runs)$/, '/v1/jobs/:name/$1'],
@@ -60,12 +62,12 @@ export function createHttpMetrics(service: 'control_plane' | 'relay'): HttpMetri
   return {
     registry,
     instrument(fetch) {
-      return async (request) => {
+      return async (request, ...bindings) => {
         const startedAt = performance.now();
         const route = routeOf(new URL(request.url).pathname);
         let status = 500;
         try {
-          const response = await fetch(request);
+          const response = await fetch(request, ...bindings);
           status = response.status;
           return response;
         } finally {
