@@ -12,7 +12,7 @@
  *
  * States: running → stopping → stopped.
  */
-import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
 import { backoffDelayMs } from '../core/backoff.ts';
 import {
   LAST_RUN_COLLECTION,
@@ -94,8 +94,14 @@ export function recordsAlreadyWritten(
   return accountedFor ? duplicates : null;
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+/** True for a bulk error whose every failure is a duplicate key (and a connection cut is not). */
+function onlyDuplicateKeys(error: unknown): boolean {
+  if (!(error instanceof MongoBulkWriteError)) return false;
+  const raw: unknown = error.writeErrors;
+  const writeErrors = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as {
+    code?: unknown;
+  }[];
+  return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
 }
 
 export function createRunLogWriter(
@@ -148,19 +154,26 @@ export function createRunLogWriter(
       const seen = newest.get(record.jobName);
       if (!seen || record.startTime > seen.startTime) newest.set(record.jobName, record);
     }
-    for (const record of newest.values()) {
-      try {
-        // Matches only an older summary; when a newer one exists the upsert's insert hits the
-        // unique jobName index and is refused, which is exactly "keep the newest".
-        await lastRun.updateOne(
-          { jobName: record.jobName, startTime: { $lt: record.startTime } },
-          { $set: summarizeRun(record) },
-          { upsert: true },
-        );
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
+    if (newest.size === 0) return;
+    // One round trip for the whole batch (one upsert per job each was the writer's bottleneck).
+    // Each upsert matches only an older summary; when a newer one exists its insert hits the
+    // unique jobName index and is refused, which is exactly "keep the newest".
+    const startedAt = performance.now();
+    try {
+      await lastRun.bulkWrite(
+        [...newest.values()].map((record) => ({
+          updateOne: {
+            filter: { jobName: record.jobName, startTime: { $lt: record.startTime } },
+            update: { $set: summarizeRun(record) },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      if (!onlyDuplicateKeys(error)) throw error;
     }
+    options.observeCallSeconds?.('upsert', (performance.now() - startedAt) / 1000);
   }
 
   async function withRetry(batch: readonly RunRecord[]): Promise<boolean> {

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MongoClient, type Db } from 'mongodb';
+import { createRunLogWriter, ensureRunLogIndexes } from '../../agent/run-log-writer.ts';
+import { openSpillJournal } from '../../agent/spill-journal.ts';
+import type { RunRecord } from '../../core/run-log.ts';
+import { startStack, uniqueDatabase, type Stack } from '../stack/index.ts';
+
+function record(
+  jobName: string,
+  runId: string,
+  startTime: number,
+  status: RunRecord['status'] = 'succeeded',
+): RunRecord {
+  return {
+    runId,
+    jobName,
+    command: 'true',
+    err: '',
+    output: '',
+    outputTruncated: false,
+    planTime: startTime,
+    scheduleTime: startTime,
+    startTime,
+    endTime: startTime + 5,
+    agentId: 'a',
+    host: 'h',
+    status,
+    exitCode: status === 'succeeded' ? 0 : 1,
+    signal: null,
+    attempt: 1,
+    trigger: 'schedule',
+    triggeredBy: null,
+    skip: null,
+  };
+}
+
+describe('run-log writer against the MongoDB-wire server', () => {
+  let stack: Stack;
+  let mongo: MongoClient;
+  let db: Db;
+  before(async () => {
+    stack = await startStack();
+    mongo = new MongoClient(stack.mongo.url);
+    db = mongo.db(uniqueDatabase());
+    await ensureRunLogIndexes(db);
+  });
+  after(async () => {
+    await mongo.close();
+    await stack.stop();
+  });
+
+  it("keeps the newest run as each job's last run, whatever order batches arrive in, in one batch for many jobs", async () => {
+    const writer = createRunLogWriter(
+      db,
+      openSpillJournal(mkdtempSync(join(tmpdir(), 'cronplane-writer-'))),
+      {
+        batchSize: 500,
+        flushIntervalMs: 10,
+        maxBufferedRecords: 1_000,
+      },
+    );
+    for (let job = 0; job < 50; job++)
+      writer.accept(record(`job-${job}`, `new-${job}`, 2_000, 'failed'));
+    await writer.drained();
+    for (let job = 0; job < 50; job++) writer.accept(record(`job-${job}`, `old-${job}`, 1_000));
+    await writer.drained();
+    await writer.stop(1_000);
+    const summaries = await db.collection('last_run').find({}).toArray();
+    assert.equal(summaries.length, 50);
+    assert.ok(
+      summaries.every((s) => String(s.runId).startsWith('new-') && s.status === 'failed'),
+      'an older run never replaces a newer summary',
+    );
+    assert.equal(await db.collection('log').countDocuments(), 100);
+  });
+});
