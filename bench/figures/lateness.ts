@@ -1,0 +1,78 @@
+/**
+ * Figure 1 — fire lateness: process spawned − tick, by the agent's clock (`run:started`
+ * latenessMs), p50/p99/max, with duplicate and missed ticks counted from MongoDB's run records.
+ * Two loads on 3 agents: 200 jobs every second (the target's load), and a burst of thousands of
+ * jobs due at the same second of every minute (10,000 over 2 minutes; --quick: 2,000, once).
+ */
+import type { BenchContext, SteadyLoad } from '../lib/context.ts';
+import { padded } from '../lib/jobs.ts';
+import { cpuNote, integrityRow, runFleetLoad, type LoadResult } from '../lib/load.ts';
+import { judge, type Row } from '../lib/report.ts';
+import { fmtDistribution } from '../lib/stats.ts';
+
+export const id = 1;
+export const title = 'Fire lateness';
+
+export const LATENESS_P99_TARGET_MS = 50;
+
+async function burst(context: BenchContext): Promise<LoadResult> {
+  const jobs = context.quick ? 2_000 : 10_000;
+  const minutes = context.quick ? 1 : 2;
+  // Due at one second of every minute, chosen so that loading them ends just before it.
+  const leadMs = 4_000 + jobs;
+  const second = new Date(Date.now() + leadMs).getUTCSeconds();
+  context.log(
+    `burst: ${jobs} jobs at second ${second} of every minute on 3 agents, ${minutes} tick(s)`,
+  );
+  return runFleetLoad(context.stack, await context.fleet(), {
+    agents: 3,
+    jobs: Array.from({ length: jobs }, (_, i) => ({
+      name: padded('burst', i),
+      cronExpr: `${second} * * * * *`,
+    })),
+    warmupMs: 300,
+    windowMs: (minutes - 1) * 60_000 + 1_000,
+    deleteJobs: 'after-records',
+    measureWrites: false,
+    recordsTimeoutMs: context.quick ? 30_000 : 300_000,
+    // The jobs stay until their records are in: a tick can be claimed until the misfire window
+    // (5 s by default) has passed.
+    claimsPossibleForMs: 6_000,
+    log: context.log,
+  });
+}
+
+export async function run(
+  context: BenchContext,
+): Promise<{ rows: Row[]; data: Record<string, unknown> }> {
+  const shape: SteadyLoad = {
+    name: 'lateness',
+    agents: 3,
+    jobs: 200,
+    everySeconds: 1,
+    windowSeconds: context.quick ? 15 : 60,
+  };
+  const steady = await context.steadyLoad(shape);
+  const label = `${shape.jobs} jobs/s, 3 agents, ${shape.windowSeconds} s`;
+  const big = await burst(context);
+  const bigLabel = `${big.jobs} jobs/min, 3 agents, ${big.expectedRuns / big.jobs} tick(s)`;
+  const rows: Row[] = [
+    {
+      measure: `${label}: p50 / p99 / max`,
+      value: fmtDistribution(steady.lateness),
+      target: `p99 ≤ ${LATENESS_P99_TARGET_MS} ms`,
+      verdict: judge(steady.lateness.p99 <= LATENESS_P99_TARGET_MS),
+      note: `${steady.lateness.count} runs; from records (startTime − planTime): ${fmtDistribution(steady.recordLateness)}; ${cpuNote(steady)}`,
+    },
+    integrityRow(label, steady),
+    {
+      measure: `${bigLabel}: p50 / p99 / max`,
+      value: fmtDistribution(big.lateness),
+      target: '—',
+      verdict: 'info',
+      note: `${big.lateness.count} runs; from records: ${fmtDistribution(big.recordLateness)}; ${cpuNote(big)}`,
+    },
+    integrityRow(bigLabel, big),
+  ];
+  return { rows, data: { steady, burst: big } };
+}
