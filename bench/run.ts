@@ -25,6 +25,7 @@ import * as propagation from './figures/propagation.ts';
 import * as spread from './figures/spread.ts';
 import { createContext, type BenchContext } from './lib/context.ts';
 import { deleteAllJobs } from './lib/jobs.ts';
+import { closeBenchClients } from './lib/load.ts';
 import { describeMachine, loadAverage } from './lib/machine.ts';
 import { summarizeProfiles, type ProfileSummary } from './lib/profile.ts';
 import { renderTable, type FigureResult, type Row } from './lib/report.ts';
@@ -132,6 +133,7 @@ try {
   for (const figure of SOLO_FIGURES.filter(selected)) await runFigure(figure);
 } finally {
   await context.closeFleet().catch(() => undefined);
+  await closeBenchClients();
   await stack.stop();
   if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
 }

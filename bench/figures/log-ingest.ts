@@ -28,6 +28,7 @@ import { uniqueDatabase, waitUntil } from '../../test/stack/index.ts';
 import { startBenchAgent } from '../lib/agent.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { deleteAllJobs, padded, putJobs } from '../lib/jobs.ts';
+import { benchDb } from '../lib/load.ts';
 import { dirBytes, rssMiB } from '../lib/proc.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { fmt, sleep } from '../lib/stats.ts';
@@ -151,6 +152,7 @@ async function outage(context: BenchContext): Promise<OutageResult> {
   const jobs = 100;
   context.log(`outage: 1 agent, ${jobs} jobs every second, MongoDB down for ${downSeconds} s`);
   await using world = createFixture(context.stack);
+  const db = benchDb(context.stack, world.database);
   const agent = startBenchAgent({
     etcdEndpoints: context.stack.etcd.endpoints,
     mongoUrl: context.stack.mongo.url,
@@ -194,11 +196,11 @@ async function outage(context: BenchContext): Promise<OutageResult> {
     const runsEnded = agent.events.filter((e) => e.event === 'run:ended').length;
     const recordsWritten = await waitUntil(
       async () => {
-        const n = await world.db.collection('log').countDocuments({ status: { $ne: 'skipped' } });
+        const n = await db.collection('log').countDocuments({ status: { $ne: 'skipped' } });
         return n >= runsEnded ? n : null;
       },
       { timeoutMs: 30_000, what: `${runsEnded} records` },
-    ).catch(async () => world.db.collection('log').countDocuments({ status: { $ne: 'skipped' } }));
+    ).catch(async () => db.collection('log').countDocuments({ status: { $ne: 'skipped' } }));
     return {
       downSeconds,
       rssBeforeMiB,

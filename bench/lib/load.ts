@@ -16,7 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Document } from 'mongodb';
+import { MongoClient, type Db, type Document } from 'mongodb';
 import { waitUntil } from '../../test/stack/index.ts';
 import type { Stack } from '../../test/stack/index.ts';
 import type { AgentEvent, BenchAgent } from './agent.ts';
@@ -55,6 +55,8 @@ export interface LoadResult {
   readonly missed: number;
   /** Ticks that ran but whose record had not reached MongoDB when the wait ended. */
   readonly unlogged: number;
+  /** The MongoDB-wire server stopped answering queries while the records drained (restarted). */
+  readonly serverWedged: boolean;
   readonly skippedTicks: number;
   readonly lost: number;
   readonly lateness: Distribution;
@@ -73,6 +75,41 @@ export interface LoadResult {
   readonly machineBusyPercent: number;
   /** How late the etcd metric snapshots were taken (should be ~0: a starved bench skews writes). */
   readonly snapshotSlipMs: readonly number[];
+}
+
+const benchClients = new Map<string, MongoClient>();
+
+/**
+ * The bench's own reads, each bounded (client-side timeout): a server that hangs must not hang
+ * the benchmark. Closed by closeBenchClients().
+ */
+export function benchDb(stack: Stack, database: string): Db {
+  let client = benchClients.get(stack.mongo.url);
+  if (!client) {
+    // socketTimeoutMS: the driver's per-operation timeout (timeoutMS) is not in effect in 7.x.
+    client = new MongoClient(stack.mongo.url, {
+      socketTimeoutMS: 15_000,
+      serverSelectionTimeoutMS: 10_000,
+    });
+    benchClients.set(stack.mongo.url, client);
+  }
+  return client.db(database);
+}
+
+export async function closeBenchClients(): Promise<void> {
+  const clients = [...benchClients.values()];
+  benchClients.clear();
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+}
+
+/** True when the database answers a count (within the client's socket timeout). */
+async function answers(db: Db): Promise<boolean> {
+  try {
+    await db.collection('log').countDocuments({}, { maxTimeMS: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const CLAIM_EVENTS = new Set([
@@ -120,6 +157,7 @@ export async function runFleetLoad(
   fleet: Fleet,
   spec: LoadSpec,
 ): Promise<LoadResult> {
+  const db = benchDb(stack, fleet.world.database);
   await fleet.resize(spec.agents);
   const { world } = fleet;
   const agents = fleet.agents;
@@ -182,6 +220,7 @@ export async function runFleetLoad(
   // empty again (the writer truncates it only when all it accepted is written). Claims can come
   // until the misfire window has passed, so that much time must pass after the last tick.
   const drainStarted = performance.now();
+  let drainTimedOut = false;
   const claimsPossibleUntil = t1 + spec.claimsPossibleForMs;
   let quietSince: number | null = null;
   const pending = (agent: BenchAgent): { runs: number; spillBytes: number } => {
@@ -209,6 +248,7 @@ export async function runFleetLoad(
     { timeoutMs: spec.recordsTimeoutMs, what: 'the agents to write every record', intervalMs: 200 },
   ).catch((error: unknown) => {
     spec.log(`  ${String(error)}`);
+    drainTimedOut = true;
     for (const agent of agents) {
       const { runs, spillBytes } = pending(agent);
       const logEvents = agent.events.filter((e) => e.event.startsWith('log:'));
@@ -218,7 +258,20 @@ export async function runFleetLoad(
       );
     }
   });
-  const log = world.db.collection<LogDoc>('log');
+  const wedged = drainTimedOut && !(await answers(db));
+  if (wedged) {
+    // Seen with FerretDB 1.24 (SQLite) under several agents' concurrent upserts: ping answers,
+    // every query on the database hangs. Restart it so the run can go on; the agents' writers
+    // retry, and their journals keep every record meanwhile.
+    spec.log('  the MongoDB-wire server does not answer queries: restarting it');
+    await stack.mongo.restart();
+    await waitUntil(() => quiet(), {
+      timeoutMs: spec.recordsTimeoutMs,
+      what: 'the agents to write every record after the restart',
+      intervalMs: 200,
+    }).catch((error: unknown) => spec.log(`  ${String(error)}`));
+  }
+  const log = db.collection<LogDoc>('log');
   const inWindow: Document = { planTime: { $gte: t0, $lt: t1 }, status: { $ne: 'skipped' } };
   spec.log(
     `  ${await log.countDocuments(inWindow)}/${expectedRuns} records in MongoDB ` +
@@ -315,6 +368,7 @@ export async function runFleetLoad(
     duplicates,
     missed,
     unlogged,
+    serverWedged: wedged,
     skippedTicks: skips.reduce((n, d) => n + (d.skip?.count ?? 0), 0),
     lost,
     lateness: distribution(lateness),
@@ -351,6 +405,7 @@ export function integrityRow(label: string, load: LoadResult): Row {
       ? {}
       : {
           note:
+            (load.serverWedged ? 'the MongoDB-wire server wedged and was restarted; ' : '') +
             `skipped records cover ${load.skippedTicks} ticks; ${load.lost} runs lost; claims: ` +
             Object.entries(load.claimOutcomes)
               .sort()

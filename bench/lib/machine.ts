@@ -1,5 +1,7 @@
 /** The machine a run measured: cores, memory, runtimes, server versions, load. */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { MongoClient } from 'mongodb';
 import type { Stack } from '../../test/stack/index.ts';
@@ -21,15 +23,23 @@ function firstLine(command: string, args: readonly string[]): string {
   return (result.stdout || result.stderr || '').split('\n')[0]?.trim() ?? '';
 }
 
-/** `Server version …` of the MongoDB-wire server; FerretDB also names its own version. */
-async function mongoVersion(url: string): Promise<string> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
+/**
+ * The server's wire version; for FerretDB also its own version, from buildInfo or else from the
+ * binary's name (scripts/build-ferretdb.sh builds `ferretdb-v1.24.2`, which reports "unknown").
+ */
+async function mongoVersion(stack: Stack): Promise<string> {
+  const client = new MongoClient(stack.mongo.url, { serverSelectionTimeoutMS: 5_000 });
   try {
     const info = await client.db('admin').command({ buildInfo: 1 });
-    const ferret = (info.ferretdbVersion ?? (info.ferretdb as { version?: unknown })?.version) as
-      string | undefined;
     const wire = typeof info.version === 'string' ? info.version : '?';
-    return ferret === undefined ? wire : `FerretDB ${ferret} (wire ${wire})`;
+    if (stack.mongo.kind !== 'ferretdb') return `${stack.mongo.kind} ${wire}`;
+    let ferret = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : 'unknown';
+    if (ferret === 'unknown' && stack.mongo.pid !== undefined) {
+      const binary =
+        readFileSync(`/proc/${stack.mongo.pid}/cmdline`, 'latin1').split('\0')[0] ?? '';
+      ferret = /v\d+\.\d+\.\d+/.exec(basename(binary))?.[0] ?? ferret;
+    }
+    return `FerretDB ${ferret} (SQLite backend, wire ${wire})`;
   } catch (error) {
     return `unknown (${error instanceof Error ? error.message : String(error)})`;
   } finally {
@@ -49,7 +59,7 @@ export async function describeMachine(stack: Stack): Promise<Machine> {
     node: process.version,
     etcd,
     mongoKind: stack.mongo.kind,
-    mongoVersion: await mongoVersion(stack.mongo.url),
+    mongoVersion: await mongoVersion(stack),
     commit: `${commit}${dirty}`,
   };
 }
