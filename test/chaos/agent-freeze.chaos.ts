@@ -130,7 +130,7 @@ describe('chaos: agent frozen past its session TTL', () => {
         steadyJobs: ['tick'],
       });
       const frozenRecord = closed.records.find((r) => r.runId === first.runId);
-      const spans = readTimeline(timeline, closed.records);
+      const spans = readTimeline(timeline);
       const lostSeen = describeEvents(closed.events, 'run:lost', 4);
       const overlaps = processOverlaps(spans, Date.now());
       const overlapMs = overlaps.reduce((n, o) => n + (o.toMs - o.fromMs), 0);

@@ -93,7 +93,7 @@ describe('chaos: etcd down 20 s', () => {
         steadyJobs: ['tick', 'tick-forbid'],
       });
       const { events, records, books } = closed;
-      const overlaps = processOverlaps(readTimeline(timeline, closed.records), Date.now());
+      const overlaps = processOverlaps(readTimeline(timeline), Date.now());
       const overlapMs = overlaps.reduce((n, o) => n + (o.toMs - o.fromMs), 0);
       await lockLog.stop();
 

@@ -85,7 +85,7 @@ describe('chaos: rolling restarts under load', () => {
         jobs,
         steadyJobs: ['tick', 'tick-forbid'],
       });
-      const overlaps = processOverlaps(readTimeline(timeline, closed.records), Date.now());
+      const overlaps = processOverlaps(readTimeline(timeline), Date.now());
       const unexplained = closed.books.reduce((n, b) => n + (b.skipReasons[NOT_FIRED] ?? 0), 0);
       const orphanRecords = closed.records.filter((r) => orphaned.includes(r.runId));
 

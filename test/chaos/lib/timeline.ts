@@ -10,7 +10,7 @@ export interface ProcessSpan {
   readonly startMs: number;
   /** The job's shell (its process group leader). */
   readonly pid: number;
-  /** Undefined when the process never wrote its end line (killed, or still running). */
+  /** When it wrote its end line or, killed, was seen gone; undefined while it runs. */
   readonly endMs: number | undefined;
 }
 
@@ -21,42 +21,47 @@ export interface ProcessOverlap {
   readonly toMs: number;
 }
 
+/**
+ * Waits, outside the job's process group and session (so a kill of the group does not reach it),
+ * until the shell `$1` is gone or a zombie, then appends `gone <runId> <ms>`. It gives a killed
+ * process, which writes no end line, a span that ends when it really died.
+ */
+const DEATH_WITNESS =
+  'while [ -e /proc/$1 ] && [ "$(cut -d")" -f2 /proc/$1/stat 2>/dev/null | cut -c2)" != Z ]; ' +
+  'do sleep 0.02; done; echo "gone $2 $(date +%s%3N)" >> "$3"';
+
 /** A shell command that records its span in `file` and does `work` in between. */
 export function timelineCommand(file: string, work: string): string {
   return (
+    `setsid sh -c '${DEATH_WITNESS}' witness $$ "$CRONPLANE_RUN_ID" '${file}' ` +
+    `</dev/null >/dev/null 2>&1 & ` +
     `echo "start $CRONPLANE_RUN_ID $(date +%s%3N) $$" >> '${file}'; ${work}; ` +
     `echo "end $CRONPLANE_RUN_ID $(date +%s%3N)" >> '${file}'; echo "$CRONPLANE_RUN_ID"`
   );
 }
 
 /**
- * The spans in `file`. A process killed (SIGKILL to its group) writes no end line; pass the
- * run records to end such spans at their record's endTime. `lost` records are not used: their
- * end is when someone noticed the agent was gone, and the process may well have run on.
+ * The spans in `file`. A process killed (SIGKILL to its group) writes no end line; its witness's
+ * `gone` line ends the span. Run records are not used: a `lost` record's end is when someone
+ * noticed the agent was gone, and the process may well have run on.
  */
-export function readTimeline(
-  file: string,
-  records: readonly { runId: string; status: string; endTime: number }[] = [],
-): ProcessSpan[] {
+export function readTimeline(file: string): ProcessSpan[] {
   if (!existsSync(file)) return [];
   const starts = new Map<string, { startMs: number; pid: number }>();
   const ends = new Map<string, number>();
+  const gone = new Map<string, number>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const [kind, runId, ms, pid] = line.split(' ');
     if (!runId || !ms) continue;
     if (kind === 'start') starts.set(runId, { startMs: Number(ms), pid: Number(pid) });
     if (kind === 'end') ends.set(runId, Number(ms));
+    if (kind === 'gone') gone.set(runId, Number(ms));
   }
-  const recordedEnd = new Map(
-    records
-      .filter((r) => r.status !== 'lost' && r.status !== 'skipped')
-      .map((r) => [r.runId, r.endTime]),
-  );
   return [...starts].map(([runId, { startMs, pid }]) => ({
     runId,
     startMs,
     pid,
-    endMs: ends.get(runId) ?? recordedEnd.get(runId),
+    endMs: ends.get(runId) ?? gone.get(runId),
   }));
 }
 
