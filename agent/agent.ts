@@ -35,6 +35,7 @@ import {
 import { createAgentMetrics } from './agent-metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { createNotifier } from './notifier.ts';
+import { createLockHistory } from './lock-history.ts';
 import { startOrphanGuard } from './orphan-guard.ts';
 import { createRunner } from './runner.ts';
 import { createScheduler } from './scheduler.ts';
@@ -143,6 +144,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
   // Declared before the view so the view's handlers can reach them once it starts.
   let dispatcher: ReturnType<typeof createDispatcher> | null = null;
+  const lockHistory = createLockHistory(now);
   const scheduler = createScheduler({
     now,
     fire: (job, tickMs) => dispatcher?.fire(job, tickMs),
@@ -152,6 +154,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     job && job.enabled && labelsMatch(job.labels, config.labels) ? job : null;
   const view = createClusterView(client, keys, {
     jobChanged: (name, job) => {
+      if (!job) lockHistory.forget(name);
       scheduler.set(name, wanted(job));
       emit('scheduler:planned', { job: name, nextTick: scheduler.nextTick(name) });
     },
@@ -164,6 +167,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     },
     workersChanged: () => undefined,
     tickClaimed: () => undefined,
+    lockChanged: (name, held) => lockHistory.changed(name, held),
     event: emit,
   });
   dispatcher = createDispatcher(view, session, claims, runner, writer, {
@@ -173,6 +177,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     labels: config.labels,
     claimGraceMs: config.claimGraceMs,
     misfireWindowMs: config.misfireWindowMs,
+    lockHistory,
     now,
     onEvent: emit,
   });

@@ -31,6 +31,8 @@ export interface ClusterViewHandlers {
   runLost(entry: RunningEntry): void;
   workersChanged(): void;
   tickClaimed(name: string, tickMs: number): void;
+  /** A `forbid` job's lock was taken (held) or released. */
+  lockChanged(name: string, held: boolean): void;
   event(name: string, detail: Record<string, unknown>): void;
 }
 
@@ -57,6 +59,7 @@ export function createClusterView(
   const running = new Map<string, RunningEntry>();
   const ticks = new Map<string, number>();
   const manuals = new Map<string, string>();
+  const locks = new Set<string>();
   let watcher: Watcher | null = null;
   let stopped = false;
   let relistAttempt = 0;
@@ -118,6 +121,11 @@ export function createClusterView(
         else running.delete(key);
         break;
       }
+      case 'lock':
+        if (value === null) locks.delete(parsed.name);
+        else locks.add(parsed.name);
+        handlers.lockChanged(parsed.name, value !== null);
+        break;
       case 'ticks': {
         const tick = value === null ? null : decodeTick(value);
         if (tick === null) ticks.delete(parsed.name);
@@ -162,18 +170,25 @@ export function createClusterView(
     const seenJobs = new Set<string>();
     const seenRunning = new Set<string>();
     const seenWorkers = new Set<string>();
+    const seenLocks = new Set<string>();
     for (const kv of listed.kvs) {
       const key = kv.key.toString();
       const parsed = keys.parse(key);
       if (parsed?.kind === 'jobs') seenJobs.add(parsed.name);
       if (parsed?.kind === 'running') seenRunning.add(key);
       if (parsed?.kind === 'workers') seenWorkers.add(parsed.agentId);
+      if (parsed?.kind === 'lock') seenLocks.add(parsed.name);
       // A kill request seen on (re)listing is stale history, not a new request.
       if (parsed?.kind !== 'killer') applyKv(kv, false);
     }
     for (const name of [...jobs.keys()]) if (!seenJobs.has(name)) applyJob(name, null);
     for (const key of [...running.keys()]) if (!seenRunning.has(key)) running.delete(key);
     for (const id of [...workers.keys()]) if (!seenWorkers.has(id)) workers.delete(id);
+    for (const name of [...locks]) {
+      if (seenLocks.has(name)) continue;
+      locks.delete(name);
+      handlers.lockChanged(name, false);
+    }
     handlers.workersChanged();
 
     const next = await client

@@ -18,9 +18,13 @@ import { missedTicks, skipRecord } from '../core/skips.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { Claims } from './claim.ts';
 import type { ClusterView } from './cluster-view.ts';
+import type { LockHistory } from './lock-history.ts';
 import type { RunLogWriter } from './run-log-writer.ts';
 import type { Runner } from './runner.ts';
 import type { Session } from './session.ts';
+
+/** Why ticks of a `forbid` job are skipped while its previous run goes on. */
+export const SKIP_REASON_FORBID = 'the previous run was still running (concurrency forbid)';
 
 export interface DispatcherOptions {
   readonly agentId: string;
@@ -28,6 +32,7 @@ export interface DispatcherOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly claimGraceMs: number;
   readonly misfireWindowMs: number;
+  readonly lockHistory: LockHistory;
   readonly now: () => number;
   readonly metrics?: AgentMetrics;
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
@@ -97,7 +102,13 @@ export function createDispatcher(
     const agentsStartedSince = [...view.workers.values()].every(
       (w) => w.startedAt > missed.firstMissed,
     );
-    const reason = agentsStartedSince ? 'no agent alive' : 'not claimed within the misfire window';
+    const reason =
+      job.concurrency === 'forbid' &&
+      options.lockHistory.heldThroughout(job.name, missed.firstMissed, missed.lastMissed)
+        ? SKIP_REASON_FORBID
+        : agentsStartedSince
+          ? 'no agent alive'
+          : 'not claimed within the misfire window';
     writer.accept(
       skipRecord(job, missed, {
         agentId: options.agentId,

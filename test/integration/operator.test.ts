@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { SKIP_REASON_FORBID } from '../../agent/dispatcher.ts';
 import type { RunRecord } from '../../core/run-log.ts';
 import { freePort, startStack, waitUntil, type Stack } from '../stack/index.ts';
 import {
@@ -153,6 +154,26 @@ describe('operator essentials', () => {
       1,
       'one record for the gap',
     );
+  });
+
+  it('says a forbid job skipped ticks because its previous run was still running', async () => {
+    const agent = startAgent('skip-forbid');
+    await agent.waitForEvent('agent:ready');
+    await putJob({
+      name: 'slow-forbid',
+      command: 'sleep 2.3',
+      cronExpr: '* * * * * *',
+      concurrency: 'forbid',
+    });
+    const skipped = await waitUntil(
+      async () => (await runs('slow-forbid')).find((r) => r.status === 'skipped'),
+      { timeoutMs: 15_000, what: 'a skipped record' },
+    );
+    await deleteJob('slow-forbid');
+    await agent.stop();
+    assert.ok(skipped.skip);
+    assert.equal(skipped.skip.reason, SKIP_REASON_FORBID);
+    assert.ok(skipped.skip.count >= 1 && skipped.skip.count <= 3, `count ${skipped.skip.count}`);
   });
 
   it('delivers a signed failure webhook, and a receiver that is down does not slow the schedule', async () => {
