@@ -25,7 +25,7 @@ import * as propagation from './figures/propagation.ts';
 import * as spread from './figures/spread.ts';
 import { createContext, type BenchContext } from './lib/context.ts';
 import { deleteAllJobs } from './lib/jobs.ts';
-import { closeBenchClients } from './lib/load.ts';
+import { closeBenchClients, ensureMongoWritable } from './lib/load.ts';
 import { describeMachine, loadAverage } from './lib/machine.ts';
 import { summarizeProfiles, type ProfileSummary } from './lib/profile.ts';
 import { renderTable, type FigureResult, type Row } from './lib/report.ts';
@@ -87,12 +87,15 @@ const context = createContext({ quick, stack, log, ...(profileDir ? { profileDir
 const results: FigureResult[] = [];
 const loadPerFigure: Record<string, [number, number, number]> = {};
 let failed = false;
+/** When the bench had to restart a wedged MongoDB-wire server (see lib/load.ts). */
+const mongoRestarts: string[] = [];
 
 async function runFigure(figure: Figure): Promise<void> {
   log(`figure ${figure.id}: ${figure.title}`);
   loadPerFigure[figure.id] = loadAverage();
   const figureStarted = performance.now();
   try {
+    if (await ensureMongoWritable(stack, log)) mongoRestarts.push(`before figure ${figure.id}`);
     const { rows, data } = await figure.run(context);
     results.push({
       ...figure,
@@ -149,6 +152,7 @@ const report = {
   machine,
   loadAverage: { start: loadAtStart, end: loadAtEnd, perFigure: loadPerFigure },
   figures: results,
+  mongoRestarts,
   profile,
 };
 const resultsDir = join(import.meta.dirname, 'results');
@@ -175,4 +179,6 @@ if (profile) {
 }
 out.push(`results: ${relative(process.cwd(), file)}`);
 process.stdout.write(`${out.join('\n')}\n`);
-process.exitCode = failed ? 1 : 0;
+// Exit now rather than when the last bounded wait's timer runs out (stdout is synchronous for
+// files and pipes on Linux, so nothing written is lost).
+process.exit(failed ? 1 : 0);

@@ -28,7 +28,7 @@ import { uniqueDatabase, waitUntil } from '../../test/stack/index.ts';
 import { startBenchAgent } from '../lib/agent.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { deleteAllJobs, padded, putJobs } from '../lib/jobs.ts';
-import { benchDb } from '../lib/load.ts';
+import { benchDb, seedLastRuns } from '../lib/load.ts';
 import { dirBytes, rssMiB } from '../lib/proc.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { fmt, sleep } from '../lib/stats.ts';
@@ -93,6 +93,10 @@ async function drainRate(
   const dir = mkdtempSync(join(tmpdir(), 'cronplane-bench-journal-'));
   try {
     await ensureRunLogIndexes(db);
+    await seedLastRuns(
+      db,
+      Array.from({ length: c.jobs }, (_, i) => padded('ingest', i)),
+    );
     let insertSeconds = 0;
     const writer = createRunLogWriter(db, openSpillJournal(dir), {
       batchSize: c.batchSize,
@@ -116,7 +120,12 @@ async function drainRate(
       }
       await sleep(2);
     }
-    await writer.drained();
+    // Bounded too: a server that stops answering leaves the writer waiting for ever.
+    const drained = await Promise.race([
+      writer.drained().then(() => true),
+      sleep(60_000).then(() => false),
+    ]);
+    if (!drained) throw new Error('the writer did not drain within 60 s of the last record');
     const seconds = (performance.now() - started) / 1000;
     const written = writer.stats().written;
     await writer.stop(1_000);
@@ -163,6 +172,8 @@ async function outage(context: BenchContext): Promise<OutageResult> {
   try {
     await agent.waitForEvent('agent:ready', () => true, 60_000);
     const spillDir = join(agent.stateDir, 'spill');
+    const names = Array.from({ length: jobs }, (_, i) => padded('outage', i));
+    await seedLastRuns(db, names);
     await putJobs(
       world.etcd,
       world.keys,

@@ -17,6 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient, type Db, type Document } from 'mongodb';
+import { LAST_RUN_COLLECTION } from '../../core/run-log.ts';
 import { waitUntil } from '../../test/stack/index.ts';
 import type { Stack } from '../../test/stack/index.ts';
 import type { AgentEvent, BenchAgent } from './agent.ts';
@@ -102,14 +103,57 @@ export async function closeBenchClients(): Promise<void> {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
 }
 
-/** True when the database answers a count (within the client's socket timeout). */
-async function answers(db: Db): Promise<boolean> {
+/**
+ * One last-run summary per job, older than any run, so that the agents' summary upserts update
+ * a document instead of inserting one. FerretDB 1.24.2's SQLite backend deadlocks its connection
+ * pool when several clients upsert new documents at once (a goroutine dump shows each upsert's
+ * insert waiting in database/sql (*DB).conn for a connection while the updates' open rows hold
+ * them all); on MongoDB this changes nothing.
+ */
+export async function seedLastRuns(db: Db, jobNames: readonly string[]): Promise<void> {
+  const docs = jobNames.map((jobName) => ({
+    jobName,
+    runId: `${jobName}-seed`,
+    status: 'succeeded',
+    planTime: 0,
+    startTime: 0,
+    endTime: 0,
+    exitCode: 0,
+    agentId: 'bench-seed',
+  }));
+  for (let i = 0; i < docs.length; i += 1_000) {
+    await db
+      .collection(LAST_RUN_COLLECTION)
+      .insertMany(docs.slice(i, i + 1_000), { ordered: false })
+      .catch(() => undefined); // a summary that already exists is as good
+  }
+}
+
+/**
+ * True when the database takes a write (within the client's socket timeout). A read is not
+ * enough: with FerretDB wedged, reads still answer while every write waits.
+ */
+async function writable(db: Db): Promise<boolean> {
   try {
-    await db.collection('log').countDocuments({}, { maxTimeMS: 5_000 });
+    await db
+      .collection('bench_probe')
+      .updateOne({ _id: 'probe' as never }, { $set: { at: Date.now() } }, { upsert: true });
     return true;
   } catch {
     return false;
   }
+}
+
+/** Restarts the MongoDB-wire server if a write to a scratch database hangs; true if it did. */
+export async function ensureMongoWritable(
+  stack: Stack,
+  log: (message: string) => void,
+): Promise<boolean> {
+  if (stack.mongo.kind === 'external') return false;
+  if (await writable(benchDb(stack, 'cronplane_bench_probe'))) return false;
+  log('the MongoDB-wire server does not take writes: restarting it');
+  await stack.mongo.restart();
+  return true;
 }
 
 const CLAIM_EVENTS = new Set([
@@ -171,6 +215,7 @@ export async function runFleetLoad(
         planned[i]?.add(e.job);
     }),
   );
+  await seedLastRuns(db, [...names]);
   const loadStarted = performance.now();
   await putJobs(world.etcd, world.keys, spec.jobs);
   await waitUntil(() => planned.every((set) => set.size === names.size), {
@@ -258,12 +303,12 @@ export async function runFleetLoad(
       );
     }
   });
-  const wedged = drainTimedOut && !(await answers(db));
+  const wedged = drainTimedOut && !(await writable(db));
   if (wedged) {
-    // Seen with FerretDB 1.24 (SQLite) under several agents' concurrent upserts: ping answers,
-    // every query on the database hangs. Restart it so the run can go on; the agents' writers
+    // Seen with FerretDB 1.24 (SQLite) under several agents' writers: reads answer, every write
+    // on the database waits. Restart it so the run can go on; the agents' writers
     // retry, and their journals keep every record meanwhile.
-    spec.log('  the MongoDB-wire server does not answer queries: restarting it');
+    spec.log('  the MongoDB-wire server does not take writes: restarting it');
     await stack.mongo.restart();
     await waitUntil(() => quiet(), {
       timeoutMs: spec.recordsTimeoutMs,
