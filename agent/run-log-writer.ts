@@ -56,6 +56,16 @@ export interface RunLogWriter {
 
 const DUPLICATE_KEY = 11000;
 
+/**
+ * Statements per last-run update command. FerretDB 1.24 (SQLite backend) keeps the query of
+ * every statement that matched a document open until the whole command ends, one pooled SQLite
+ * connection each, from a pool of 100: a command updating 100 summaries, or a few large ones
+ * from several agents at once, waits for a connection forever and wedges the server for every
+ * client. Ten per command keeps a fleet's concurrent flushes far below that; MongoDB pays only a
+ * few more round trips.
+ */
+export const LAST_RUN_UPSERTS_PER_COMMAND = 10;
+
 export async function ensureRunLogIndexes(db: Db): Promise<void> {
   const log = db.collection(RUN_LOG_COLLECTION);
   await log.createIndex({ runId: 1 }, { unique: true, name: 'runId_unique' });
@@ -155,23 +165,26 @@ export function createRunLogWriter(
       if (!seen || record.startTime > seen.startTime) newest.set(record.jobName, record);
     }
     if (newest.size === 0) return;
-    // One round trip for the whole batch (one upsert per job each was the writer's bottleneck).
-    // Each upsert matches only an older summary; when a newer one exists its insert hits the
-    // unique jobName index and is refused, which is exactly "keep the newest".
+    // A few round trips per batch (one upsert per job each was the writer's bottleneck), but
+    // never one big command: see LAST_RUN_UPSERTS_PER_COMMAND. Each upsert matches only an
+    // older summary; when a newer one exists its insert hits the unique jobName index and is
+    // refused, which is exactly "keep the newest".
     const startedAt = performance.now();
-    try {
-      await lastRun.bulkWrite(
-        [...newest.values()].map((record) => ({
-          updateOne: {
-            filter: { jobName: record.jobName, startTime: { $lt: record.startTime } },
-            update: { $set: summarizeRun(record) },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-    } catch (error) {
-      if (!onlyDuplicateKeys(error)) throw error;
+    const upserts = [...newest.values()].map((record) => ({
+      updateOne: {
+        filter: { jobName: record.jobName, startTime: { $lt: record.startTime } },
+        update: { $set: summarizeRun(record) },
+        upsert: true,
+      },
+    }));
+    for (let i = 0; i < upserts.length; i += LAST_RUN_UPSERTS_PER_COMMAND) {
+      try {
+        await lastRun.bulkWrite(upserts.slice(i, i + LAST_RUN_UPSERTS_PER_COMMAND), {
+          ordered: false,
+        });
+      } catch (error) {
+        if (!onlyDuplicateKeys(error)) throw error;
+      }
     }
     options.observeCallSeconds?.('upsert', (performance.now() - startedAt) / 1000);
   }

@@ -77,4 +77,32 @@ describe('run-log writer against the MongoDB-wire server', () => {
     );
     assert.equal(await db.collection('log').countDocuments(), 100);
   });
+
+  it('updates the last runs of 250 jobs from one batch (one big update command wedges FerretDB 1.24)', async () => {
+    const writer = createRunLogWriter(
+      db,
+      openSpillJournal(mkdtempSync(join(tmpdir(), 'cronplane-writer-'))),
+      { batchSize: 500, flushIntervalMs: 10, maxBufferedRecords: 1_000 },
+    );
+    const within30s = (): Promise<boolean> =>
+      Promise.race([
+        writer.drained().then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+      ]);
+    // First runs create the summaries; the second batch's upserts all match one.
+    for (let job = 0; job < 250; job++)
+      writer.accept(record(`wide-${job}`, `wide-first-${job}`, 3_000));
+    const created = await within30s();
+    for (let job = 0; job < 250; job++)
+      writer.accept(record(`wide-${job}`, `wide-second-${job}`, 4_000));
+    const updated = created && (await within30s());
+    await writer.stop(1_000);
+    assert.ok(created && updated, 'both batches were written within 30 s each');
+    const summaries = await db
+      .collection('last_run')
+      .find({ jobName: { $regex: '^wide-' } })
+      .toArray();
+    assert.equal(summaries.length, 250);
+    assert.ok(summaries.every((s) => String(s.runId).startsWith('wide-second-')));
+  });
 });
