@@ -9,7 +9,7 @@
  * within the misfire window is skipped; the next claim finds the gap and records it (see
  * core/skips.ts). A fenced agent (session not live) claims nothing.
  */
-import type { ManualTrigger } from '../core/coordination.ts';
+import type { ManualTrigger, RunningEntry } from '../core/coordination.ts';
 import { parseSchedule } from '../core/cron/schedule.ts';
 import type { Job } from '../core/job.ts';
 import { labelsMatch } from '../core/job.ts';
@@ -18,10 +18,18 @@ import { missedTicks, skipRecord } from '../core/skips.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { Claims } from './claim.ts';
 import type { ClusterView } from './cluster-view.ts';
+import { createLimiter } from './limiter.ts';
 import type { LockHistory } from './lock-history.ts';
 import type { RunLogWriter } from './run-log-writer.ts';
 import type { Runner } from './runner.ts';
 import type { Session } from './session.ts';
+
+/**
+ * Claim transactions one agent keeps in flight. Enough to keep a loopback etcd busy (a claim is
+ * a millisecond or two there); a burst beyond it waits its turn instead of overrunning the
+ * client's call deadline.
+ */
+const CLAIMS_IN_FLIGHT = 32;
 
 /** Why ticks of a `forbid` job are skipped while its previous run goes on. */
 export const SKIP_REASON_FORBID = 'the previous run was still running (concurrency forbid)';
@@ -58,6 +66,9 @@ export function createDispatcher(
 ): Dispatcher {
   const emit = options.onEvent ?? (() => undefined);
   const pending = new Set<NodeJS.Timeout>();
+  const claimSlots = createLimiter(CLAIMS_IN_FLIGHT);
+  /** Claim transactions sent and not answered: runs that may be about to start. */
+  let claiming = 0;
   let accepting = true;
 
   function eligibleAgents(job: Job): string[] {
@@ -126,36 +137,77 @@ export function createDispatcher(
     });
   }
 
-  async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
-    if (!accepting) return;
-    if (view.lastClaimedTick(job.name) >= tickMs) return;
+  /** The claim transaction of a tick, if it is still this agent's to claim when its turn comes. */
+  async function claimIfDue(
+    job: Job,
+    tickMs: number,
+    rank: number,
+  ): Promise<{ job: Job; entry: RunningEntry; previousTick: number | null } | null> {
+    if (!accepting) return null;
+    if (view.lastClaimedTick(job.name) >= tickMs) return null;
     const current = view.jobs.get(job.name);
-    if (!current || !current.enabled) return;
+    if (!current || !current.enabled) return null;
     if (options.now() - tickMs > options.misfireWindowMs) {
       emit('claim:misfire', { job: job.name, tick: tickMs, rank });
-      return;
+      return null;
     }
     if (!session.isLive()) {
       emit('claim:fenced', { job: job.name, tick: tickMs });
-      return;
+      return null;
     }
-    if (!runner.hasCapacity()) {
+    if (!runner.hasCapacity(claiming)) {
       emit('claim:atCapacity', { job: job.name, tick: tickMs });
-      return;
+      return null;
     }
     const entry = runner.prepare(current, tickMs);
     const startedAt = performance.now();
-    const { outcome, previousTick } = await claims.claimTick(current, tickMs, entry);
-    options.metrics?.etcdCall.observe((performance.now() - startedAt) / 1000, { op: 'claim' });
-    options.metrics?.claims.inc({ outcome: outcome === 'claimed' ? 'won' : outcome });
-    emit('claim:outcome', { job: job.name, tick: tickMs, rank, outcome });
-    if (outcome !== 'claimed' || !accepting) return;
-    reportSkips(current, previousTick, tickMs);
-    await runner.start(current, entry, {
+    claiming++;
+    try {
+      const { outcome, previousTick } = await claims.claimTick(current, tickMs, entry);
+      options.metrics?.etcdCall.observe((performance.now() - startedAt) / 1000, { op: 'claim' });
+      options.metrics?.claims.inc({ outcome: outcome === 'claimed' ? 'won' : outcome });
+      emit('claim:outcome', { job: job.name, tick: tickMs, rank, outcome });
+      return outcome === 'claimed' ? { job: current, entry, previousTick } : null;
+    } finally {
+      claiming--;
+    }
+  }
+
+  async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
+    const claimed = await claimSlots.run(() => claimIfDue(job, tickMs, rank));
+    if (!claimed || !accepting) return;
+    reportSkips(claimed.job, claimed.previousTick, tickMs);
+    await runner.start(claimed.job, claimed.entry, {
       scheduleTime: options.now(),
       trigger: 'schedule',
       triggeredBy: null,
     });
+  }
+
+  async function claimManualIfWaiting(
+    name: string,
+    trigger: ManualTrigger,
+    raw: string,
+    rank: number,
+  ): Promise<{ job: Job; entry: RunningEntry } | null> {
+    const job = view.jobs.get(name);
+    if (
+      !accepting ||
+      !job ||
+      !view.hasManual(name, raw) ||
+      !session.isLive() ||
+      !runner.hasCapacity(claiming)
+    )
+      return null;
+    const entry = runner.prepare(job, trigger.requestedAt, trigger.runId);
+    claiming++;
+    try {
+      const outcome = await claims.claimManual(job, raw, entry);
+      emit('claim:manualOutcome', { job: name, runId: trigger.runId, rank, outcome });
+      return outcome === 'claimed' ? { job, entry } : null;
+    } finally {
+      claiming--;
+    }
   }
 
   async function tryManual(
@@ -164,20 +216,9 @@ export function createDispatcher(
     raw: string,
     rank: number,
   ): Promise<void> {
-    const job = view.jobs.get(name);
-    if (
-      !accepting ||
-      !job ||
-      !view.hasManual(name, raw) ||
-      !session.isLive() ||
-      !runner.hasCapacity()
-    )
-      return;
-    const entry = runner.prepare(job, trigger.requestedAt, trigger.runId);
-    const outcome = await claims.claimManual(job, raw, entry);
-    emit('claim:manualOutcome', { job: name, runId: trigger.runId, rank, outcome });
-    if (outcome !== 'claimed' || !accepting) return;
-    await runner.start(job, entry, {
+    const claimed = await claimSlots.run(() => claimManualIfWaiting(name, trigger, raw, rank));
+    if (!claimed || !accepting) return;
+    await runner.start(claimed.job, claimed.entry, {
       scheduleTime: options.now(),
       trigger: 'manual',
       triggeredBy: trigger.requestedBy,

@@ -54,7 +54,8 @@ interface ActiveRun {
 
 export interface Runner {
   readonly activeCount: number;
-  hasCapacity(): boolean;
+  /** Room for one more run, counting `reserved` runs about to start (claims in flight). */
+  hasCapacity(reserved?: number): boolean;
   /** A fresh running entry for a claim; `runId` may be given (run-now requests choose it). */
   prepare(job: Job, tickMs: number, runId?: string): RunningEntry;
   /** Starts a claimed run; resolves when its last attempt has ended and been recorded. */
@@ -224,8 +225,8 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
     get activeCount() {
       return runs.size;
     },
-    hasCapacity() {
-      return runs.size < options.maxConcurrentRuns;
+    hasCapacity(reserved = 0) {
+      return runs.size + reserved < options.maxConcurrentRuns;
     },
     prepare(job, tickMs, runId = randomUUID()) {
       return {
