@@ -6,7 +6,7 @@
  * States: running → stopped. Fires only while running.
  */
 import type { Job } from '../core/job.ts';
-import { parseSchedule, type Schedule } from '../core/cron/schedule.ts';
+import { parseSchedule } from '../core/cron/schedule.ts';
 
 export interface SchedulerOptions {
   readonly now: () => number;
@@ -27,9 +27,13 @@ export interface Scheduler {
   stop(): void;
 }
 
+/**
+ * A job's next tick. It holds no parsed schedule (several KiB each): the next tick after this
+ * one is computed from the shared, bounded schedule cache, which a fleet's common expressions
+ * hit and which keeps memory flat however many distinct ones there are.
+ */
 interface Plan {
   readonly job: Job;
-  readonly schedule: Schedule;
   tickMs: number;
   /** Position in the heap, maintained by the heap operations. */
   index: number;
@@ -125,7 +129,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (first.index < 0 || plans.get(first.job.name) !== first) continue;
       let next: number | null;
       try {
-        next = first.schedule.next(tickMs);
+        next = parseSchedule(first.job.cronExpr, first.job.timezone).next(tickMs);
       } catch (error) {
         // One job's schedule failing must not stop the others; it stops being planned.
         emit('scheduler:nextFailed', { job: first.job.name, error: String(error) });
@@ -158,10 +162,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       if (job && state === 'running') {
         try {
-          const schedule = parseSchedule(job.cronExpr, job.timezone);
-          const tickMs = schedule.next(options.now());
+          const tickMs = parseSchedule(job.cronExpr, job.timezone).next(options.now());
           if (tickMs !== null) {
-            const plan: Plan = { job, schedule, tickMs, index: -1 };
+            const plan: Plan = { job, tickMs, index: -1 };
             plans.set(name, plan);
             push(plan);
           }
