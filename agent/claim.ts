@@ -8,6 +8,8 @@
  *                 put lock/<job>  on the session lease   — forbid jobs only
  *                 put running/<job>/<runId> on the session lease
  *   release  delete running/<job>/<runId>, and lock/<job> if it is still ours
+ *   (a lower-ranked agent's fallback claim first reads ticks/<job>, and sends nothing if the
+ *   tick is taken)
  *   manual   if  manual/<job> is still this request, and (forbid) lock/<job> absent
  *            then delete manual/<job>, put lock and running as for a tick
  *
@@ -32,6 +34,12 @@ export interface TickClaim {
 
 export interface Claims {
   claimTick(job: Job, tickMs: number, entry: RunningEntry): Promise<TickClaim>;
+  /**
+   * Whether etcd already holds a claim of this tick or a later one: a read, which a fallback
+   * claimant makes before its transaction, so that a claim its watch has not shown yet costs
+   * no write.
+   */
+  tickClaimed(job: Job, tickMs: number): Promise<boolean>;
   /** Claims a run-now request whose stored value is `triggerJson`. */
   claimManual(job: Job, triggerJson: string, entry: RunningEntry): Promise<ClaimOutcome>;
   release(job: Job, entry: RunningEntry): Promise<void>;
@@ -104,6 +112,10 @@ export function createClaims(client: Etcd3, keys: KeyLayout, session: Session): 
       if (outcome !== 'retry-create') return outcome;
       const created = await attempt(job, tickMs, entry, false);
       return created === 'retry-create' ? { outcome: 'taken', previousTick: null } : created;
+    },
+    async tickClaimed(job, tickMs) {
+      const claimed = await client.get(keys.tick(job.name)).string();
+      return claimed !== null && (decodeTick(claimed) ?? 0) >= tickMs;
     },
     async claimManual(job, triggerJson, entry) {
       if (!session.isLive()) return 'fenced';

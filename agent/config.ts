@@ -159,7 +159,8 @@ export function defaultAgentId(host: string = hostname()): string {
   return isValidName(cleaned) ? cleaned : 'agent';
 }
 
-const DEFAULTS = {
+/** What the agent uses where its file, environment and flags say nothing. */
+export const AGENT_DEFAULTS = {
   etcdEndpoints: ['http://127.0.0.1:2379'],
   mongoUrl: 'mongodb://127.0.0.1:27017',
   database: DEFAULT_DATABASE,
@@ -255,7 +256,7 @@ export function loadAgentConfig(
   }
 
   const errors: FieldError[] = [];
-  const merged: Record<string, unknown> = { ...DEFAULTS, agentId: defaultAgentId() };
+  const merged: Record<string, unknown> = { ...AGENT_DEFAULTS, agentId: defaultAgentId() };
   const configFile = flags.config ?? env.CRONPLANE_CONFIG;
   if (configFile !== undefined) {
     let fromFile: unknown;

@@ -159,6 +159,12 @@ export function createDispatcher(
       emit('claim:atCapacity', { job: job.name, tick: tickMs });
       return null;
     }
+    // A fallback claim whose watch lags (a busy agent or etcd) would otherwise spend a failed
+    // write on a tick the preferred agent has already taken.
+    if (rank > 0 && (await claims.tickClaimed(current, tickMs))) {
+      emit('claim:alreadyClaimed', { job: job.name, tick: tickMs, rank });
+      return null;
+    }
     const entry = runner.prepare(current, tickMs);
     const startedAt = performance.now();
     claiming++;

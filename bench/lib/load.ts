@@ -17,6 +17,9 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient, type Db, type Document } from 'mongodb';
+import type { Etcd3 } from 'etcd3';
+import { AGENT_DEFAULTS } from '../../agent/config.ts';
+import { decodeTick } from '../../core/keys.ts';
 import { LAST_RUN_COLLECTION } from '../../core/run-log.ts';
 import { waitUntil } from '../../test/stack/index.ts';
 import type { Stack } from '../../test/stack/index.ts';
@@ -162,6 +165,7 @@ const CLAIM_EVENTS = new Set([
   'claim:fenced',
   'claim:atCapacity',
   'claim:failed',
+  'claim:alreadyClaimed',
 ]);
 
 interface Snapshot {
@@ -191,6 +195,21 @@ const PROJECTION = {
   attempt: 1,
   skip: 1,
 };
+
+/** True once every job's claimed tick (its tick key) has reached its last tick in the window. */
+async function windowClaimed(
+  etcd: Etcd3,
+  ticksPrefix: string,
+  jobs: readonly BenchJob[],
+  expected: ReadonlyMap<string, number[]>,
+): Promise<boolean> {
+  const claimed = await etcd.getAll().prefix(ticksPrefix).strings();
+  return jobs.every((job) => {
+    const last = expected.get(job.cronExpr)?.at(-1);
+    const tick = claimed[ticksPrefix + job.name];
+    return last === undefined || (decodeTick(tick ?? '') ?? 0) >= last;
+  });
+}
 
 async function sleepUntil(epochMs: number): Promise<void> {
   await sleep(epochMs - Date.now());
@@ -251,14 +270,22 @@ export async function runFleetLoad(
   const before = await snapshot();
   let after: Snapshot | undefined;
   await sleepUntil(t1 - 300);
+  const expected = new Map<string, number[]>();
+  for (const expr of exprs) expected.set(expr, ticksBetween(expr, t0, t1));
   if (spec.deleteJobs === 'at-window-end') {
     snapshotSlipMs.push(Date.now() - (t1 - 300));
     after = await snapshot();
+    // An overloaded fleet claims late; deleting the jobs now would turn the window's last
+    // ticks, still to be claimed, into "missed". Wait (as long as a claim may still come) until
+    // every job's tick key has reached its last tick of the window.
+    await waitUntil(() => windowClaimed(world.etcd, world.keys.ticksPrefix, spec.jobs, expected), {
+      timeoutMs: Math.max(0, t1 + AGENT_DEFAULTS.misfireWindowMs - Date.now()),
+      what: "the window's last ticks to be claimed",
+      intervalMs: 100,
+    }).catch(() => undefined);
     await deleteAllJobs(world.etcd, world.keys);
   }
 
-  const expected = new Map<string, number[]>();
-  for (const expr of exprs) expected.set(expr, ticksBetween(expr, t0, t1));
   const expectedRuns = spec.jobs.reduce((n, j) => n + (expected.get(j.cronExpr)?.length ?? 0), 0);
 
   // Every record is in MongoDB once no agent has a run in flight and every spill journal is
@@ -385,9 +412,12 @@ export async function runFleetLoad(
 
   const lateness: number[] = [];
   const claimOutcomes: Record<string, number> = {};
+  let runsSinceWindow = 0;
   for (const agent of agents) {
     for (const e of agent.events) {
       if (typeof e.job !== 'string' || !names.has(e.job)) continue;
+      if (e.event === 'run:started' && e.attempt === 1 && Number(e.planTime) >= t0)
+        runsSinceWindow++;
       if (e.event === 'run:started' && e.attempt === 1 && inRange(e, 'planTime'))
         lateness.push(Number(e.latenessMs));
       // Claims sent (claim:outcome) and ticks an agent gave up on before sending one.
@@ -419,7 +449,9 @@ export async function runFleetLoad(
     lateness: distribution(lateness),
     recordLateness: distribution(recordLateness),
     writes,
-    writesPerRun: writes ? totalWrites(writes) / Math.max(1, lateness.length) : NaN,
+    // Per run started while writes were counted: the window's and any tick after it that was
+    // claimed before the jobs were deleted.
+    writesPerRun: writes ? totalWrites(writes) / Math.max(1, runsSinceWindow) : NaN,
     runsByAgent,
     claimOutcomes,
     agentCpuMsPerRun: (agentCpuSeconds * 1000) / Math.max(1, lateness.length),
