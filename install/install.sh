@@ -327,7 +327,9 @@ After=network-online.target
 
 [Service]
 User=$service_user
-ExecStart=$node_bin $BUNDLE --config $CONFIG
+# A 1 MiB young generation (V8's default grows to 16 MiB per semi-space and keeps it) holds an
+# agent with 10,000 jobs near 100 MiB instead of 180-200 MiB; see bench/README.md, figure 7.
+ExecStart=$node_bin --max-semi-space-size=1 $BUNDLE --config $CONFIG
 Restart=always
 RestartSec=2
 # On SIGTERM the agent stops claiming and lets runs finish for shutdownGraceMs (30 s): only

@@ -4,7 +4,8 @@
  * RSS (VmRSS) before the jobs and after loading them and settling; CPU is utime + stime from
  * /proc/<pid>/stat over an idle window of 30 s (--quick: 5 s). The agent runs through tsx (as
  * `npm start` does) and, when `npm run build:agent` has produced one, from the esbuild bundle
- * (dist/agent/*.cjs, what the installer ships) — both at once, on the same jobs.
+ * (dist/agent/*.cjs, what the installer ships, run with the installed unit's node flags) — both
+ * at once, on the same jobs.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,9 @@ async function heapOf(agent: BenchAgent, dir: string): Promise<HeapSummary | nul
   return null;
 }
 
+/** The node flags install/install.sh's systemd unit runs the bundle with. */
+const INSTALLED_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 interface Measured {
   readonly entry: string;
   readonly rssIdleMiB: number;
@@ -90,7 +94,11 @@ export async function run(
       agentId: `footprint-${name}`,
       entry,
       keepEvents: false,
-      nodeFlags: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`],
+      nodeFlags: [
+        ...(entry.kind === 'bundle' ? INSTALLED_NODE_FLAGS : []),
+        '--heapsnapshot-signal=SIGUSR2',
+        `--diagnostic-dir=${heapDir}`,
+      ],
     }),
   );
   try {

@@ -216,7 +216,7 @@ describe('a host added with install.sh', () => {
     const unit = await readFile(join(root, 'etc/systemd/system/cronplane-agent.service'), 'utf8');
     assert.match(
       unit,
-      /^ExecStart=\S+ \/opt\/cronplane\/cronplane-agent\.cjs --config \/etc\/cronplane\/agent\.json$/m,
+      /^ExecStart=\S+ --max-semi-space-size=1 \/opt\/cronplane\/cronplane-agent\.cjs --config \/etc\/cronplane\/agent\.json$/m,
     );
     assert.match(unit, /^User=cronplane$/m);
 
