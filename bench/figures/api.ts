@@ -91,7 +91,7 @@ export async function run(
   context: BenchContext,
 ): Promise<{ rows: Row[]; data: Record<string, unknown> }> {
   const warmup = context.quick ? 5 : 30;
-  const requests = context.quick ? 50 : 500;
+  const requests = context.quick ? 30 : 500;
   const rows: Row[] = [];
   const data: Record<string, unknown> = { jobs: JOBS, warmup, requests };
   const labels: Record<ApiMode, string> = {

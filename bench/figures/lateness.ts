@@ -2,7 +2,7 @@
  * Figure 1 — fire lateness: process spawned − tick, by the agent's clock (`run:started`
  * latenessMs), p50/p99/max, with duplicate and missed ticks counted from MongoDB's run records.
  * Two loads on 3 agents: 200 jobs every second (the target's load), and a burst of thousands of
- * jobs due at the same second of every minute (10,000 over 2 minutes; --quick: 2,000, once).
+ * jobs due at the same second of every minute (10,000 over 2 minutes; --quick: 1,000, once).
  */
 import type { BenchContext, SteadyLoad } from '../lib/context.ts';
 import { padded } from '../lib/jobs.ts';
@@ -16,7 +16,7 @@ export const title = 'Fire lateness';
 export const LATENESS_P99_TARGET_MS = 50;
 
 async function burst(context: BenchContext): Promise<LoadResult> {
-  const jobs = context.quick ? 2_000 : 10_000;
+  const jobs = context.quick ? 1_000 : 10_000;
   const minutes = context.quick ? 1 : 2;
   // Due at one second of every minute, chosen so that loading them ends just before it.
   const leadMs = 4_000 + jobs;
@@ -50,7 +50,7 @@ export async function run(
     agents: 3,
     jobs: 200,
     everySeconds: 1,
-    windowSeconds: context.quick ? 15 : 60,
+    windowSeconds: context.quick ? 8 : 60,
   };
   const steady = await context.steadyLoad(shape);
   const label = `${shape.jobs} jobs/s, 3 agents, ${shape.windowSeconds} s`;

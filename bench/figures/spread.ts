@@ -1,6 +1,6 @@
 /**
  * Figure 3 — spread: each agent's share of the runs, 5 agents, 500 jobs every 5 s (a fifth of
- * them on each second, 100 runs/s) for 30 s (--quick: 10 s), against an even share. Agents rank themselves per job@tick by
+ * them on each second, 100 runs/s) for 30 s (--quick: 5 s), against an even share. Agents rank themselves per job@tick by
  * rendezvous hashing, so the share is even in expectation; the figure shows how close it lands.
  */
 import type { BenchContext, SteadyLoad } from '../lib/context.ts';
@@ -21,7 +21,7 @@ export async function run(
     agents: 5,
     jobs: 500,
     everySeconds: 5,
-    windowSeconds: context.quick ? 10 : 30,
+    windowSeconds: context.quick ? 5 : 30,
   };
   const load = await context.steadyLoad(shape);
   const counts = Object.values(load.runsByAgent);
