@@ -46,22 +46,24 @@ export async function run(
     const claims = Object.entries(load.claimOutcomes).reduce(
       (acc, [key, count]) => {
         const [rank, outcome = ''] = key.split(':');
+        if (rank?.startsWith('rank') && outcome === 'alreadyClaimed') acc.readInstead += count;
         if (!rank?.startsWith('rank') || !CLAIM_OUTCOMES.has(outcome)) return acc;
         if (key.endsWith(':claimed')) acc.won += count;
         else acc.failed += count;
         if (!key.startsWith('rank0:')) acc.lowerRanked += count;
         return acc;
       },
-      { won: 0, failed: 0, lowerRanked: 0 },
+      { won: 0, failed: 0, lowerRanked: 0, readInstead: 0 },
     );
     rows.push({
       measure: `cronplane, ${agents} agent(s), ${runsPerSecond(shape)} runs/s`,
-      value: `${fmt(load.writesPerRun)} writes/run`,
+      value: `${load.writesPerRun.toFixed(2)} writes/run`,
       target: `≤ ${WRITES_PER_RUN_TARGET}`,
       verdict: judge(load.writesPerRun <= WRITES_PER_RUN_TARGET),
       note:
-        `${load.lateness.count} runs: ${breakdown(load.writes)}; claim transactions won ${claims.won}, ` +
+        `${load.runsSinceWindow} runs: ${breakdown(load.writes)}; claim transactions won ${claims.won}, ` +
         `failed ${claims.failed} (${claims.lowerRanked} by lower-ranked agents); ` +
+        `fallback claims that read the tick taken and sent nothing ${claims.readInstead}; ` +
         `missed ticks ${load.missed}; agents' CPU ${fmt(load.agentCpuMsPerRun)} ms per run`,
     });
   }

@@ -68,6 +68,8 @@ export interface LoadResult {
   readonly recordLateness: Distribution;
   readonly writes: WriteCounts | null;
   readonly writesPerRun: number;
+  /** Runs started while writes were counted (the window's, and ticks claimed just after it). */
+  readonly runsSinceWindow: number;
   /** First attempts each agent started in the window (its run:started events). */
   readonly runsByAgent: Record<string, number>;
   readonly claimOutcomes: Record<string, number>;
@@ -452,6 +454,7 @@ export async function runFleetLoad(
     // Per run started while writes were counted: the window's and any tick after it that was
     // claimed before the jobs were deleted.
     writesPerRun: writes ? totalWrites(writes) / Math.max(1, runsSinceWindow) : NaN,
+    runsSinceWindow,
     runsByAgent,
     claimOutcomes,
     agentCpuMsPerRun: (agentCpuSeconds * 1000) / Math.max(1, lateness.length),
