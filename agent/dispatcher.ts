@@ -21,7 +21,7 @@ import type { ClusterView } from './cluster-view.ts';
 import { createLimiter } from './limiter.ts';
 import type { LockHistory } from './lock-history.ts';
 import type { RunLogWriter } from './run-log-writer.ts';
-import type { Runner } from './runner.ts';
+import type { RunContext, Runner } from './runner.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -168,22 +168,37 @@ export function createDispatcher(
     const entry = runner.prepare(current, tickMs);
     const startedAt = performance.now();
     claiming++;
+    let won = false;
     try {
       const { outcome, previousTick } = await claims.claimTick(current, tickMs, entry);
       options.metrics?.etcdCall.observe((performance.now() - startedAt) / 1000, { op: 'claim' });
       options.metrics?.claims.inc({ outcome: outcome === 'claimed' ? 'won' : outcome });
       emit('claim:outcome', { job: job.name, tick: tickMs, rank, outcome });
-      return outcome === 'claimed' ? { job: current, entry, previousTick } : null;
+      won = outcome === 'claimed';
+      return won ? { job: current, entry, previousTick } : null;
+    } finally {
+      // A won claim stays counted until the runner holds its run (see startClaimed).
+      if (!won) claiming--;
+    }
+  }
+
+  /** Starts a won claim's run, then stops counting the claim: the runner counts the run now. */
+  async function startClaimed(job: Job, entry: RunningEntry, context: RunContext): Promise<void> {
+    let run: Promise<void> | undefined;
+    try {
+      // The runner registers the run synchronously, before its first await.
+      if (accepting) run = runner.start(job, entry, context);
     } finally {
       claiming--;
     }
+    await run;
   }
 
   async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
     const claimed = await claimSlots.run(() => claimIfDue(job, tickMs, rank));
-    if (!claimed || !accepting) return;
-    reportSkips(claimed.job, claimed.previousTick, tickMs);
-    await runner.start(claimed.job, claimed.entry, {
+    if (!claimed) return;
+    if (accepting) reportSkips(claimed.job, claimed.previousTick, tickMs);
+    await startClaimed(claimed.job, claimed.entry, {
       scheduleTime: options.now(),
       trigger: 'schedule',
       triggeredBy: null,
@@ -207,12 +222,14 @@ export function createDispatcher(
       return null;
     const entry = runner.prepare(job, trigger.requestedAt, trigger.runId);
     claiming++;
+    let won = false;
     try {
       const outcome = await claims.claimManual(job, raw, entry);
       emit('claim:manualOutcome', { job: name, runId: trigger.runId, rank, outcome });
-      return outcome === 'claimed' ? { job, entry } : null;
+      won = outcome === 'claimed';
+      return won ? { job, entry } : null;
     } finally {
-      claiming--;
+      if (!won) claiming--;
     }
   }
 
@@ -223,8 +240,8 @@ export function createDispatcher(
     rank: number,
   ): Promise<void> {
     const claimed = await claimSlots.run(() => claimManualIfWaiting(name, trigger, raw, rank));
-    if (!claimed || !accepting) return;
-    await runner.start(claimed.job, claimed.entry, {
+    if (!claimed) return;
+    await startClaimed(claimed.job, claimed.entry, {
       scheduleTime: options.now(),
       trigger: 'manual',
       triggeredBy: trigger.requestedBy,

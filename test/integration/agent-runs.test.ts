@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { readRunningEntry } from '../../core/coordination.ts';
 import type { RunRecord } from '../../core/run-log.ts';
 import { startStack, waitUntil, type Stack } from '../stack/index.ts';
+import type { AgentEvent } from '../agent/agent-process.ts';
 import { createFixture, type Fixture } from '../agent/fixture.ts';
 
 /** Pids of live processes whose environment carries this run id: the whole run's process tree. */
@@ -69,6 +70,35 @@ describe('agent: running commands', () => {
         `run ${run.runId} started at ${run.startTime} before ${previous.runId} ended at ${previous.endTime}`,
       );
     }
+  });
+
+  it('never runs more than maxConcurrentRuns at once, even when many ticks fall in one second', async () => {
+    const small = world.startAgent('small', {
+      extraArgs: ['--labels', 'pool=small', '--max-concurrent-runs', '2'],
+    });
+    await small.waitForEvent('agent:ready');
+    const names = Array.from({ length: 8 }, (_, i) => `capped-${i}`);
+    // Every job is due once, at the same second a few seconds from now.
+    const at = new Date(Date.now() + 4_000);
+    const cronExpr = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+    for (const name of names)
+      await world.putJob({ name, command: 'sleep 1.5', cronExpr, labels: { pool: 'small' } });
+    const ofTheseJobs = (e: AgentEvent): boolean => names.includes(String(e.job));
+    await small.waitForEvent('run:ended', ofTheseJobs, 20_000);
+    for (const name of names) await world.deleteJob(name);
+    await small.stop();
+    let running = 0;
+    let most = 0;
+    for (const e of small.events) {
+      if (!ofTheseJobs(e)) continue;
+      if (e.event === 'run:started') most = Math.max(most, ++running);
+      if (e.event === 'run:ended') running--;
+    }
+    assert.equal(most, 2, 'two runs at once, never more');
+    assert.ok(
+      small.events.some((e) => e.event === 'claim:atCapacity' && ofTheseJobs(e)),
+      'the other ticks were refused for capacity',
+    );
   });
 
   it('kills the whole process group of a running job within a second, recorded as killed', async () => {
