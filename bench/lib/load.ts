@@ -109,11 +109,11 @@ export async function closeBenchClients(): Promise<void> {
 }
 
 /**
- * One last-run summary per job, older than any run, so that the agents' summary upserts update
- * a document instead of inserting one. FerretDB 1.24.2's SQLite backend deadlocks its connection
- * pool when several clients upsert new documents at once (a goroutine dump shows each upsert's
- * insert waiting in database/sql (*DB).conn for a connection while the updates' open rows hold
- * them all); on MongoDB this changes nothing.
+ * One last-run summary per job, older than any run: the steady state of a fleet whose jobs have
+ * all run before, so the agents' summary upserts update a document rather than insert the first
+ * one. (It was added while FerretDB 1.24 kept wedging; the cause turned out to be update commands
+ * with 100 or more matching statements, which the agent no longer sends — see
+ * LAST_RUN_UPSERTS_PER_COMMAND in agent/run-log-writer.ts.) On MongoDB this changes nothing.
  */
 export async function seedLastRuns(db: Db, jobNames: readonly string[]): Promise<void> {
   const docs = jobNames.map((jobName) => ({
