@@ -329,8 +329,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     stopping = (async () => {
       state = 'stopping';
       emit('agent:stopping', { reason, runningRuns: runner.activeCount });
-      dispatcher?.stop();
       scheduler.stop();
+      // Claims already sent may still win; their runs join those the grace below waits for.
+      await dispatcher?.stop();
       retention?.stop();
       let graceTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'grace'>((resolve) => {

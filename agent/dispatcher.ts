@@ -53,7 +53,12 @@ export interface Dispatcher {
   manual(name: string, trigger: ManualTrigger, raw: string): void;
   /** True while claims are allowed (false once stopping). */
   readonly accepting: boolean;
-  stop(): void;
+  /**
+   * Stops claiming. Resolves once every claim already sent has been answered and each won one
+   * handed to the runner: a claimed tick is run (within the agent's shutdown grace), not
+   * dropped.
+   */
+  stop(): Promise<void>;
 }
 
 export function createDispatcher(
@@ -67,8 +72,16 @@ export function createDispatcher(
   const emit = options.onEvent ?? (() => undefined);
   const pending = new Set<NodeJS.Timeout>();
   const claimSlots = createLimiter(CLAIMS_IN_FLIGHT);
-  /** Claim transactions sent and not answered: runs that may be about to start. */
+  /** Claim transactions sent and not answered, or won and not yet started: runs to come. */
   let claiming = 0;
+  let settledWaiters: (() => void)[] = [];
+  const claimDone = (): void => {
+    claiming--;
+    if (claiming > 0) return;
+    const waiters = settledWaiters;
+    settledWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
   let accepting = true;
 
   function eligibleAgents(job: Job): string[] {
@@ -165,6 +178,7 @@ export function createDispatcher(
       emit('claim:alreadyClaimed', { job: job.name, tick: tickMs, rank });
       return null;
     }
+    if (!accepting) return null;
     const entry = runner.prepare(current, tickMs);
     const startedAt = performance.now();
     claiming++;
@@ -178,18 +192,21 @@ export function createDispatcher(
       return won ? { job: current, entry, previousTick } : null;
     } finally {
       // A won claim stays counted until the runner holds its run (see startClaimed).
-      if (!won) claiming--;
+      if (!won) claimDone();
     }
   }
 
-  /** Starts a won claim's run, then stops counting the claim: the runner counts the run now. */
+  /**
+   * Starts a won claim's run, also while stopping (the tick is ours; dropping it would skip it
+   * unseen), then stops counting the claim: the runner counts the run now.
+   */
   async function startClaimed(job: Job, entry: RunningEntry, context: RunContext): Promise<void> {
-    let run: Promise<void> | undefined;
+    let run: Promise<void>;
     try {
       // The runner registers the run synchronously, before its first await.
-      if (accepting) run = runner.start(job, entry, context);
+      run = runner.start(job, entry, context);
     } finally {
-      claiming--;
+      claimDone();
     }
     await run;
   }
@@ -197,7 +214,7 @@ export function createDispatcher(
   async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
     const claimed = await claimSlots.run(() => claimIfDue(job, tickMs, rank));
     if (!claimed) return;
-    if (accepting) reportSkips(claimed.job, claimed.previousTick, tickMs);
+    reportSkips(claimed.job, claimed.previousTick, tickMs);
     await startClaimed(claimed.job, claimed.entry, {
       scheduleTime: options.now(),
       trigger: 'schedule',
@@ -229,7 +246,7 @@ export function createDispatcher(
       won = outcome === 'claimed';
       return won ? { job, entry } : null;
     } finally {
-      if (!won) claiming--;
+      if (!won) claimDone();
     }
   }
 
@@ -281,6 +298,8 @@ export function createDispatcher(
       accepting = false;
       for (const timer of pending) clearTimeout(timer);
       pending.clear();
+      if (claiming === 0) return Promise.resolve();
+      return new Promise((resolve) => settledWaiters.push(resolve));
     },
   };
 }
