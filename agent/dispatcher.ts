@@ -128,7 +128,11 @@ export function createDispatcher(
     );
     const reason =
       job.concurrency === 'forbid' &&
-      options.lockHistory.heldThroughout(job.name, missed.firstMissed, missed.lastMissed)
+      options.lockHistory.heldDuring(
+        job.name,
+        missed.firstMissed,
+        missed.lastMissed + options.misfireWindowMs,
+      )
         ? SKIP_REASON_FORBID
         : agentsStartedSince
           ? 'no agent alive'

@@ -1,16 +1,17 @@
 /**
- * When each `forbid` job's lock was last held, as this agent's watch saw it, so that a gap of
+ * When each `forbid` job's lock was recently held, as this agent's watch saw it, so that a gap of
  * skipped ticks can say why: ticks that fell while the previous run still held the lock were
  * skipped by design (concurrency forbid), not because no agent claimed them.
  *
- * Times are when the watch delivered the change, a little after etcd applied it; a lock is seen
- * taken a little late and released a little late, which keeps "held throughout" honest for ticks
- * that fall well inside a run (the first missed tick comes a whole period after the claim).
+ * Times are when the watch delivered the change, a little after etcd applied it. A late claim
+ * takes the lock after its tick, so a skipped tick counts as the lock's when a span of it falls
+ * anywhere from that tick to the end of the tick's misfire window. Several spans are kept: the
+ * agent reporting a gap has just taken the lock again, and its watch may show that first.
  */
 export interface LockHistory {
   changed(jobName: string, held: boolean): void;
-  /** True when the job's lock was held at every instant of [fromMs, toMs]. */
-  heldThroughout(jobName: string, fromMs: number, toMs: number): boolean;
+  /** True when the job's lock was held at some time in [fromMs, toMs]. */
+  heldDuring(jobName: string, fromMs: number, toMs: number): boolean;
   forget(jobName: string): void;
 }
 
@@ -19,21 +20,28 @@ interface HeldSpan {
   until: number | null;
 }
 
+const SPANS_KEPT = 4;
+
 export function createLockHistory(now: () => number): LockHistory {
-  const spans = new Map<string, HeldSpan>();
+  const spansByJob = new Map<string, HeldSpan[]>();
   return {
     changed(jobName, held) {
-      const span = spans.get(jobName);
+      const spans = spansByJob.get(jobName) ?? [];
+      const last = spans.at(-1);
       if (held) {
-        if (!span || span.until !== null) spans.set(jobName, { since: now(), until: null });
-      } else if (span && span.until === null) span.until = now();
+        if (last && last.until === null) return;
+        spans.push({ since: now(), until: null });
+        if (spans.length > SPANS_KEPT) spans.shift();
+        spansByJob.set(jobName, spans);
+      } else if (last && last.until === null) last.until = now();
     },
-    heldThroughout(jobName, fromMs, toMs) {
-      const span = spans.get(jobName);
-      return span !== undefined && span.since <= fromMs && (span.until ?? Infinity) >= toMs;
+    heldDuring(jobName, fromMs, toMs) {
+      return (spansByJob.get(jobName) ?? []).some(
+        (span) => span.since <= toMs && (span.until ?? Infinity) >= fromMs,
+      );
     },
     forget(jobName) {
-      spans.delete(jobName);
+      spansByJob.delete(jobName);
     },
   };
 }
