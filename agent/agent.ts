@@ -36,7 +36,7 @@ import { createAgentMetrics } from './agent-metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { createNotifier } from './notifier.ts';
 import { createLockHistory } from './lock-history.ts';
-import { startOrphanGuard } from './orphan-guard.ts';
+import { startExecutor, type ExecutorStatus, type SelectedExecutor } from './executor-selection.ts';
 import { createRunner } from './runner.ts';
 import { createScheduler } from './scheduler.ts';
 import { createSession, type SessionState } from './session.ts';
@@ -51,6 +51,8 @@ export interface AgentHealth {
   readonly jobsScheduled: number;
   readonly runningRuns: number;
   readonly log: RunLogWriterStats;
+  /** null until the agent has chosen its executor. */
+  readonly executor: ExecutorStatus | null;
 }
 
 export interface Agent {
@@ -116,9 +118,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   });
   const session = createSession(client, { ttlSeconds: config.sessionTtlSeconds, onEvent: emit });
   const claims = createClaims(client, keys, session);
-  const guard = startOrphanGuard('/bin/bash', emit);
+  // Chosen while starting, before the cluster view can start a run.
+  let executor: SelectedExecutor | null = null;
   const runner = createRunner(claims, writer, {
-    guard,
+    executor: {
+      execute(spec) {
+        if (!executor) throw new Error('a run started before the agent chose its executor');
+        return executor.execute(spec);
+      },
+    },
     agentId: config.agentId,
     host,
     shell: config.shell,
@@ -154,7 +162,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     job && job.enabled && labelsMatch(job.labels, config.labels) ? job : null;
   const view = createClusterView(client, keys, {
     jobChanged: (name, job) => {
-      if (!job) lockHistory.forget(name);
+      if (!job) {
+        lockHistory.forget(name);
+        dispatcher?.forget(name);
+      }
       scheduler.set(name, wanted(job));
       emit('scheduler:planned', { job: name, nextTick: scheduler.nextTick(name) });
     },
@@ -182,7 +193,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     onEvent: emit,
   });
 
+  // The executor fences forbid runs by the session: extended by each keep-alive, ended at once
+  // when the session is judged lost (etcd may already have handed their locks on).
+  session.onExtended((validForMs) => executor?.leaseValidFor(validForMs));
   session.onChange((sessionState, generation) => {
+    if (sessionState === 'lost') executor?.leaseValidFor(0);
     if (sessionState !== 'live' || state === 'stopping' || state === 'stopped') return;
     register(client, keys, session, registration()).catch((error: unknown) =>
       emit('agent:registerFailed', { error: String(error) }),
@@ -227,6 +242,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       spillError: stats.spillError,
       session: session.state,
       jobsScheduled: scheduler.size,
+      ...(executor ? { executor: executor.status() } : {}),
     };
   };
 
@@ -258,6 +274,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     () => runner.activeCount,
   );
   metrics.registry.gaugeFn(
+    'cronplane_executor_launcher',
+    '1 while runs start through the launcher, 0 while the agent falls back to Node.',
+    () => (executor?.kind === 'launcher' ? 1 : 0),
+  );
+  metrics.registry.gaugeFn(
     'cronplane_jobs_scheduled',
     'Jobs this agent schedules.',
     () => scheduler.size,
@@ -274,10 +295,17 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
   const ready = (async () => {
     await metricsServer;
+    executor = await startExecutor({
+      preference: config.executor,
+      ...(config.launcherPath !== undefined ? { launcherPath: config.launcherPath } : {}),
+      now,
+      onEvent: emit,
+    });
     ensureRunLogIndexes(db).catch((error: unknown) =>
       emit('log:indexesFailed', { error: String(error) }),
     );
     await session.whenLive();
+    executor.leaseValidFor(session.validForMs());
     await register(client, keys, session, registration());
     await view.start();
     // Runs left in etcd under our id are a previous incarnation's: it died mid-run and we came
@@ -319,7 +347,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       now,
       onEvent: emit,
     });
-    emit('agent:ready', { jobs: scheduler.size, version: deps.version });
+    emit('agent:ready', {
+      jobs: scheduler.size,
+      version: deps.version,
+      executor: executor.kind,
+      ...(executor.status().fallbackReason !== null
+        ? { executorFallbackReason: executor.status().fallbackReason }
+        : {}),
+    });
   })();
 
   let stopping: Promise<void> | null = null;
@@ -354,7 +389,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       server?.close();
       await view.stop();
       await session.stop(reason);
-      guard.close();
+      await executor?.close();
       client.close();
       await mongo.close().catch(() => undefined);
       state = 'stopped';
@@ -377,6 +412,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       jobsScheduled: scheduler.size,
       runningRuns: runner.activeCount,
       log: writer.stats(),
+      executor: executor?.status() ?? null,
     }),
     stop,
     [Symbol.asyncDispose]: () => stop('disposed'),

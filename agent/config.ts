@@ -10,6 +10,9 @@ import { isWebhookUrl, validateLabels } from '../core/job.ts';
 import { isValidName } from '../core/names.ts';
 import { DEFAULT_PREFIX, isValidPrefix } from '../core/keys.ts';
 import { DEFAULT_DATABASE } from '../core/run-log.ts';
+import type { ExecutorPreference } from './executor-selection.ts';
+
+const EXECUTOR_PREFERENCES: readonly ExecutorPreference[] = ['auto', 'launcher', 'node'];
 
 export interface AgentConfig {
   readonly etcdEndpoints: readonly string[];
@@ -24,6 +27,10 @@ export interface AgentConfig {
   readonly agentId: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly shell: string;
+  /** How runs are started: `auto` prefers the launcher and falls back to Node (see executor-selection.ts). */
+  readonly executor: ExecutorPreference;
+  /** The launcher binary; by default looked for beside the agent. */
+  readonly launcherPath?: string;
   readonly maxConcurrentRuns: number;
   readonly maxOutputBytes: number;
   readonly logBatchSize: number;
@@ -77,6 +84,8 @@ const FIELDS: readonly Field[] = [
   { key: 'agentId', flag: 'agent-id', env: 'CRONPLANE_AGENT_ID', type: 'string' },
   { key: 'labels', flag: 'labels', env: 'CRONPLANE_LABELS', type: 'labels' },
   { key: 'shell', flag: 'shell', env: 'CRONPLANE_SHELL', type: 'string' },
+  { key: 'executor', flag: 'executor', env: 'CRONPLANE_EXECUTOR', type: 'string' },
+  { key: 'launcherPath', flag: 'launcher-path', env: 'CRONPLANE_LAUNCHER_PATH', type: 'string' },
   {
     key: 'maxConcurrentRuns',
     flag: 'max-concurrent-runs',
@@ -167,6 +176,7 @@ export const AGENT_DEFAULTS = {
   prefix: DEFAULT_PREFIX,
   labels: {},
   shell: '/bin/bash',
+  executor: 'auto',
   maxConcurrentRuns: 64,
   maxOutputBytes: 256 * 1024,
   logBatchSize: 200,
@@ -175,7 +185,8 @@ export const AGENT_DEFAULTS = {
   stateDir: '/var/lib/cronplane',
   sessionTtlSeconds: 10,
   claimGraceMs: 150,
-  misfireWindowMs: 5_000,
+  // Quartz's misfire threshold: a burst beyond the machine's launch rate runs late, not never.
+  misfireWindowMs: 60_000,
   killGraceMs: 5_000,
   shutdownGraceMs: 30_000,
   retentionDays: 30,
@@ -319,6 +330,15 @@ export function loadAgentConfig(
   errors.push(...validateLabels(merged.labels, 'labels'));
   if (typeof merged.shell !== 'string' || !merged.shell.startsWith('/')) {
     errors.push({ field: 'shell', message: 'shell must be an absolute path' });
+  }
+  if (!EXECUTOR_PREFERENCES.includes(merged.executor as ExecutorPreference)) {
+    errors.push({ field: 'executor', message: 'executor must be auto, launcher or node' });
+  }
+  if (
+    merged.launcherPath !== undefined &&
+    (typeof merged.launcherPath !== 'string' || !merged.launcherPath.startsWith('/'))
+  ) {
+    errors.push({ field: 'launcherPath', message: 'launcherPath must be an absolute path' });
   }
   if (
     merged.controlPlaneUrl !== undefined &&

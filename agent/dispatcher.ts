@@ -5,9 +5,14 @@
  * Every agent ranks the eligible live agents for `job@tick` by rendezvous hashing. The first in
  * that order claims at once; the k-th waits k × claimGraceMs and claims only if the tick is still
  * unclaimed as far as its watch has seen. So a healthy fleet spends one claim per run, and a dead
- * or busy preferred agent delays a run by a grace instead of skipping it. A tick nobody claimed
- * within the misfire window is skipped; the next claim finds the gap and records it (see
- * core/skips.ts). A fenced agent (session not live) claims nothing.
+ * or busy preferred agent delays a run by a grace instead of skipping it.
+ *
+ * Late is better than never, once: a tick whose claim waits (a burst beyond the machine's launch
+ * rate, a busy etcd) is still claimed up to the misfire window after its time (60 s by default,
+ * Quartz's misfire threshold), but a tick superseded by a later tick of the same job that is
+ * already due is not: the job runs once, for its latest tick, as Quartz's "fire once now" and
+ * Kubernetes CronJobs do. Skipped ticks are never silent: the next claim finds the gap and
+ * records it (see core/skips.ts). A fenced agent (session not live) claims nothing.
  */
 import type { ManualTrigger, RunningEntry } from '../core/coordination.ts';
 import { parseSchedule } from '../core/cron/schedule.ts';
@@ -51,6 +56,8 @@ export interface Dispatcher {
   fire(job: Job, tickMs: number): void;
   /** Called when a run-now request appears (`raw` is its stored value, compared in the claim). */
   manual(name: string, trigger: ManualTrigger, raw: string): void;
+  /** A job was deleted: forget what was kept of it. */
+  forget(name: string): void;
   /** True while claims are allowed (false once stopping). */
   readonly accepting: boolean;
   /**
@@ -72,6 +79,8 @@ export function createDispatcher(
   const emit = options.onEvent ?? (() => undefined);
   const pending = new Set<NodeJS.Timeout>();
   const claimSlots = createLimiter(CLAIMS_IN_FLIGHT);
+  /** The latest tick fired of each job, to tell a superseded tick. */
+  const latestFired = new Map<string, number>();
   /** Claim transactions sent and not answered, or won and not yet started: runs to come. */
   let claiming = 0;
   let settledWaiters: (() => void)[] = [];
@@ -166,6 +175,10 @@ export function createDispatcher(
     if (!current || !current.enabled) return null;
     if (options.now() - tickMs > options.misfireWindowMs) {
       emit('claim:misfire', { job: job.name, tick: tickMs, rank });
+      return null;
+    }
+    if ((latestFired.get(job.name) ?? tickMs) > tickMs) {
+      emit('claim:superseded', { job: job.name, tick: tickMs, rank });
       return null;
     }
     if (!session.isLive()) {
@@ -275,6 +288,7 @@ export function createDispatcher(
     },
     fire(job, tickMs) {
       if (!accepting || !job.enabled) return;
+      if ((latestFired.get(job.name) ?? -Infinity) < tickMs) latestFired.set(job.name, tickMs);
       const rank = rankAgents(`${job.name}@${tickMs}`, eligibleAgents(job)).indexOf(
         options.agentId,
       );
@@ -284,6 +298,9 @@ export function createDispatcher(
         () => tryClaim(job, tickMs, rank),
         { job: job.name, tick: tickMs },
       );
+    },
+    forget(name) {
+      latestFired.delete(name);
     },
     manual(name, trigger, raw) {
       const job = view.jobs.get(name);

@@ -1,16 +1,27 @@
 /**
- * Runs one command: `shell -c command` in its own process group (so a kill reaches
- * grandchildren), stdin closed, stdout and stderr captured together up to a cap.
+ * What runs a command for the agent: `shell -c command` in its own process group (so a kill
+ * reaches grandchildren), stdin closed, stdout and stderr captured together up to a cap (head and
+ * tail kept). Two implementations pass one contract suite (test/integration/executor.contract.ts):
+ * the launcher (launcher/README.md), which starts processes outside the agent's heap, and Node's
+ * child_process, the fallback where no launcher can run.
  *
- * A run ends when the shell has exited and its output pipes have closed. A background child that
- * keeps the pipes open would hold the run forever, so after the shell exits the pipes get a short
- * drain period and are then closed.
+ * A run ends when the shell has exited and its output has closed (a background child holding the
+ * output gets a drain period); then whatever is left of its process group is killed, so a
+ * finished run leaves nothing behind.
+ *
+ * Fencing: `leaseValidFor(ms)` says how long the agent's etcd session is surely held. When that
+ * passes without a newer call, every `fenced` run (a `forbid` job's, whose lock lives on that
+ * session) is killed at once: another agent may be handed the lock. The launcher does this in its
+ * own process, so it holds even while the agent is frozen.
  */
-import { spawn } from 'node:child_process';
-import type { OrphanGuard } from './orphan-guard.ts';
-import { createOutputBuffer } from './output-buffer.ts';
 
-export type ExitKind = 'exited' | 'timeout' | 'killed' | 'spawn-failed';
+export type ExecutorKind = 'launcher' | 'node';
+
+/**
+ * `lost`: the executor itself died with the run in flight (the launcher crashed); the run's
+ * process group was killed and its output is gone.
+ */
+export type ExitKind = 'exited' | 'timeout' | 'killed' | 'fenced' | 'spawn-failed' | 'lost';
 
 export interface ExecutionResult {
   readonly kind: ExitKind;
@@ -23,124 +34,60 @@ export interface ExecutionResult {
   readonly error: string;
 }
 
-export interface Execution {
+export interface ExecutionStart {
   readonly pid: number;
+  /** When the process was started, by the agent's clock. */
+  readonly startTime: number;
+}
+
+export interface Execution {
+  /** Resolves once the process runs, or with null when it never started. */
+  readonly started: Promise<ExecutionStart | null>;
   readonly done: Promise<ExecutionResult>;
   /** Ends the whole process group: SIGTERM, then SIGKILL after `graceMs` (0: at once). */
-  kill(reason: 'killed' | 'timeout', graceMs: number): void;
+  kill(graceMs: number): void;
 }
 
 export interface ExecuteOptions {
   readonly shell: string;
   readonly command: string;
+  /** Added to the agent's own environment. */
   readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string;
   readonly maxOutputBytes: number;
+  /** 0: no timeout. */
   readonly timeoutMs: number;
   readonly killGraceMs: number;
-  readonly now: () => number;
-  readonly cwd?: string;
-  readonly drainAfterExitMs?: number;
-  /** Told of the process group, so it dies with the agent even if the agent is killed. */
-  readonly guard?: OrphanGuard;
+  readonly drainAfterExitMs: number;
+  /** Killed when the lease lapses (see `leaseValidFor`). */
+  readonly fenced: boolean;
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
+export interface Executor {
+  readonly kind: ExecutorKind;
+  execute(options: ExecuteOptions): Execution;
+  /** The agent's session is surely held for `validForMs` more; fenced runs end when it lapses. */
+  leaseValidFor(validForMs: number): void;
+  /** Ends the executor; runs still in flight are killed. */
+  close(): Promise<void>;
 }
 
-export function execute(options: ExecuteOptions): Execution {
-  const startTime = options.now();
-  const output = createOutputBuffer(options.maxOutputBytes);
-  const child = spawn(options.shell, ['-c', options.command], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
-    cwd: options.cwd,
-  });
-  if (child.pid !== undefined) options.guard?.track(child.pid);
-  let endReason: 'timeout' | 'killed' | null = null;
-  let killTimer: NodeJS.Timeout | undefined;
-  let timeoutTimer: NodeJS.Timeout | undefined;
-
-  const kill = (reason: 'killed' | 'timeout', graceMs: number): void => {
-    if (child.pid === undefined) return;
-    endReason ??= reason;
-    const pid = child.pid;
-    if (graceMs <= 0) {
-      signalGroup(pid, 'SIGKILL');
-      return;
-    }
-    signalGroup(pid, 'SIGTERM');
-    clearTimeout(killTimer);
-    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
-  };
-
-  const done = new Promise<ExecutionResult>((resolve) => {
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    let openPipes = 2;
-    let finished = false;
-    let drainTimer: NodeJS.Timeout | undefined;
-
-    const finish = (spawnError?: Error): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timeoutTimer);
-      clearTimeout(drainTimer);
-      // A killed or timed-out run leaves no straggler of its group behind.
-      if (child.pid !== undefined && endReason !== null) signalGroup(child.pid, 'SIGKILL');
-      if (child.pid !== undefined) options.guard?.untrack(child.pid);
-      clearTimeout(killTimer);
-      const kind: ExitKind = spawnError ? 'spawn-failed' : (endReason ?? 'exited');
-      const code = exit?.code ?? null;
-      const signal = exit?.signal ?? null;
-      let error = '';
-      if (spawnError) error = `failed to start: ${spawnError.message}`;
-      else if (kind === 'timeout') error = `timed out after ${options.timeoutMs} ms`;
-      else if (kind === 'killed') error = 'killed on request';
-      else if (signal) error = `terminated by ${signal}`;
-      else if (code !== 0) error = `exit code ${code}`;
-      resolve({
-        kind,
-        exitCode: code,
-        signal,
-        output: output.text(),
-        outputTruncated: output.truncated,
-        startTime,
-        endTime: options.now(),
-        error,
-      });
-    };
-
-    const onPipeClosed = (): void => {
-      openPipes--;
-      if (openPipes === 0 && exit) finish();
-    };
-    child.stdout.on('data', (chunk: Buffer) => output.write(chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.write(chunk));
-    child.stdout.on('close', onPipeClosed);
-    child.stderr.on('close', onPipeClosed);
-    child.on('error', (error) => finish(error));
-    child.on('exit', (code, signal) => {
-      exit = { code, signal };
-      if (openPipes === 0) {
-        finish();
-        return;
-      }
-      drainTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, options.drainAfterExitMs ?? 1_000);
-    });
-  });
-
-  if (options.timeoutMs > 0) {
-    timeoutTimer = setTimeout(() => kill('timeout', options.killGraceMs), options.timeoutMs);
+/** The `error` text of a result, the same for every executor (launcher/README.md). */
+export function errorText(
+  kind: ExitKind,
+  exitCode: number | null,
+  signal: string | null,
+  timeoutMs: number,
+): string {
+  switch (kind) {
+    case 'timeout':
+      return `timed out after ${timeoutMs} ms`;
+    case 'killed':
+      return 'killed on request';
+    case 'fenced':
+      return "killed: the agent's session lapsed";
+    default:
+      if (signal) return `terminated by ${signal}`;
+      return exitCode === 0 ? '' : `exit code ${exitCode}`;
   }
-
-  return { pid: child.pid ?? 0, done, kill };
 }

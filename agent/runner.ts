@@ -15,13 +15,14 @@ import type { Job } from '../core/job.ts';
 import type { RunRecord, RunStatus, RunTrigger } from '../core/run-log.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { Claims } from './claim.ts';
-import { execute, type Execution, type ExecutionResult } from './executor.ts';
+import type { Execution, ExecutionResult, Executor } from './executor.ts';
 import type { Notifier } from './notifier.ts';
-import type { OrphanGuard } from './orphan-guard.ts';
 import type { RunLogWriter } from './run-log-writer.ts';
 
 export const MAX_RETRY_DELAY_MS = 3_600_000;
 const RELEASE_ATTEMPTS = 10;
+/** How long a background child may hold a finished run's output open. */
+const DRAIN_AFTER_EXIT_MS = 1_000;
 
 export interface RunnerOptions {
   readonly agentId: string;
@@ -31,8 +32,8 @@ export interface RunnerOptions {
   readonly maxOutputBytes: number;
   readonly killGraceMs: number;
   readonly now: () => number;
+  readonly executor: Pick<Executor, 'execute'>;
   readonly notifier?: Notifier;
-  readonly guard?: OrphanGuard;
   readonly metrics?: AgentMetrics;
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
 }
@@ -47,6 +48,8 @@ interface ActiveRun {
   readonly job: Job;
   readonly entry: RunningEntry;
   execution: Execution | null;
+  /** The current attempt's process, once it runs. */
+  pid: number;
   /** Set by a kill: ends the current attempt and cancels any retry. */
   cancelled: boolean;
   wakeFromRetryDelay: (() => void) | null;
@@ -71,9 +74,17 @@ export interface Runner {
 }
 
 function statusOf(result: ExecutionResult): RunStatus {
-  if (result.kind === 'killed') return 'killed';
-  if (result.kind === 'timeout') return 'timeout';
-  return result.kind === 'exited' && result.exitCode === 0 ? 'succeeded' : 'failed';
+  switch (result.kind) {
+    case 'killed':
+    case 'fenced':
+      return 'killed';
+    case 'timeout':
+      return 'timeout';
+    case 'lost':
+      return 'lost';
+    default:
+      return result.kind === 'exited' && result.exitCode === 0 ? 'succeeded' : 'failed';
+  }
 }
 
 export function retryDelayMs(job: Job, failedAttempt: number): number {
@@ -124,7 +135,7 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
     for (let attempt = 1; ; attempt++) {
       // Later attempts get their own run id, derived so the family reads together.
       const runId = attempt === 1 ? entry.runId : `${entry.runId}.${attempt}`;
-      const execution = execute({
+      const execution = options.executor.execute({
         shell: options.shell,
         command: job.command,
         env: {
@@ -136,24 +147,30 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
         maxOutputBytes: options.maxOutputBytes,
         timeoutMs: job.timeoutSec * 1000,
         killGraceMs: options.killGraceMs,
-        now: options.now,
-        ...(options.guard ? { guard: options.guard } : {}),
+        drainAfterExitMs: DRAIN_AFTER_EXIT_MS,
+        // A forbid job's lock lives on the session: the run may not outlive it.
+        fenced: job.concurrency === 'forbid',
       });
       run.execution = execution;
-      if (run.cancelled) execution.kill('killed', 0);
-      const latenessMs = options.now() - entry.planTime;
-      if (attempt === 1) options.metrics?.fireLateness.observe(Math.max(0, latenessMs) / 1000);
-      emit('run:started', {
-        job: job.name,
-        runId,
-        pid: execution.pid,
-        planTime: entry.planTime,
-        attempt,
-        trigger: context.trigger,
-        latenessMs,
-      });
+      if (run.cancelled) execution.kill(0);
+      const started = await execution.started;
+      if (started) {
+        run.pid = started.pid;
+        const latenessMs = started.startTime - entry.planTime;
+        if (attempt === 1) options.metrics?.fireLateness.observe(Math.max(0, latenessMs) / 1000);
+        emit('run:started', {
+          job: job.name,
+          runId,
+          pid: started.pid,
+          planTime: entry.planTime,
+          attempt,
+          trigger: context.trigger,
+          latenessMs,
+        });
+      }
       const result = await execution.done;
       run.execution = null;
+      run.pid = 0;
       const outcome = record(job, entry, runId, attempt, context, result);
       writer.accept(outcome);
       options.metrics?.runs.inc({ job: job.name, status: outcome.status });
@@ -167,8 +184,7 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
       });
 
       const retry =
-        outcome.status !== 'succeeded' &&
-        outcome.status !== 'killed' &&
+        (outcome.status === 'failed' || outcome.status === 'timeout') &&
         attempt <= job.retries &&
         !run.cancelled;
       if (!retry) {
@@ -217,7 +233,7 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
 
   function cancel(run: ActiveRun, graceMs: number): void {
     run.cancelled = true;
-    run.execution?.kill('killed', graceMs);
+    run.execution?.kill(graceMs);
     run.wakeFromRetryDelay?.();
   }
 
@@ -245,6 +261,7 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
         job,
         entry,
         execution: null,
+        pid: 0,
         cancelled: false,
         wakeFromRetryDelay: null,
       };
@@ -288,7 +305,7 @@ export function createRunner(claims: Claims, writer: RunLogWriter, options: Runn
       return [...runs.values()].map(({ job, entry }) => ({ job, entry }));
     },
     active() {
-      return [...runs.values()].map((run) => ({ ...run.entry, pid: run.execution?.pid ?? 0 }));
+      return [...runs.values()].map((run) => ({ ...run.entry, pid: run.pid }));
     },
   };
 }

@@ -37,6 +37,10 @@ export interface Session {
   whenLive(): Promise<void>;
   /** Listeners run on every state change; a throwing listener is reported, never fatal. */
   onChange(listener: (state: SessionState, generation: number) => void): () => void;
+  /** How much longer the session is surely held (0 unless live): what fences `forbid` runs. */
+  validForMs(): number;
+  /** Listeners run each time a keep-alive extends the session, with the new `validForMs()`. */
+  onExtended(listener: (validForMs: number) => void): () => void;
   stop(reason?: string): Promise<void>;
 }
 
@@ -52,6 +56,7 @@ export function createSession(client: Etcd3, options: SessionOptions): Session {
   const marginMs = options.marginMs ?? Math.min(2_000, Math.floor(ttlMs / 4));
   const emit = options.onEvent ?? (() => undefined);
   const listeners = new Set<(state: SessionState, generation: number) => void>();
+  const extendedListeners = new Set<(validForMs: number) => void>();
   let state: SessionState = 'starting';
   let generation = 0;
   let lease: Lease | null = null;
@@ -86,8 +91,16 @@ export function createSession(client: Etcd3, options: SessionOptions): Session {
     if (until <= validUntil) return;
     validUntil = until;
     clearTimeout(expiryTimer);
-    expiryTimer = setTimeout(checkExpiry, Math.max(0, validUntil - performance.now()));
+    const validForMs = Math.max(0, validUntil - performance.now());
+    expiryTimer = setTimeout(checkExpiry, validForMs);
     expiryTimer.unref();
+    for (const listener of extendedListeners) {
+      try {
+        listener(validForMs);
+      } catch (error) {
+        emit('session:listenerError', { error: String(error) });
+      }
+    }
   }
 
   function checkExpiry(): void {
@@ -184,6 +197,13 @@ export function createSession(client: Etcd3, options: SessionOptions): Session {
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    validForMs() {
+      return state === 'live' ? Math.max(0, validUntil - performance.now()) : 0;
+    },
+    onExtended(listener) {
+      extendedListeners.add(listener);
+      return () => extendedListeners.delete(listener);
     },
     async stop(reason = 'stopped') {
       if (state === 'stopped') return;

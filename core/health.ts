@@ -40,6 +40,13 @@ export interface RunningRun {
   readonly startTime: number;
 }
 
+/** How the agent starts runs; `fallbackReason` says why it uses Node although it prefers the launcher. */
+export interface ExecutorHealth {
+  readonly kind: 'launcher' | 'node';
+  readonly version: string | null;
+  readonly fallbackReason: string | null;
+}
+
 export interface Heartbeat {
   readonly at: number;
   readonly running: readonly RunningRun[];
@@ -52,6 +59,8 @@ export interface Heartbeat {
   readonly spillError: string | null;
   readonly session: SessionHealth;
   readonly jobsScheduled: number;
+  /** Absent from agents older than the launcher. */
+  readonly executor?: ExecutorHealth;
 }
 
 export interface HeartbeatFrame extends Heartbeat {
@@ -90,6 +99,17 @@ const isText = (v: unknown, max: number): v is string => typeof v === 'string' &
 const isLabels = (v: unknown): v is Record<string, string> =>
   isShape(v) && Object.keys(v).length <= 32 && Object.values(v).every((x) => isText(x, 63));
 const SESSION_STATES: readonly string[] = ['starting', 'live', 'lost', 'stopped'];
+
+function readExecutor(v: unknown): ExecutorHealth | null {
+  if (
+    !isShape(v) ||
+    (v.kind !== 'launcher' && v.kind !== 'node') ||
+    !(v.version === null || isText(v.version, 64)) ||
+    !(v.fallbackReason === null || isText(v.fallbackReason, 1024))
+  )
+    return null;
+  return { kind: v.kind, version: v.version, fallbackReason: v.fallbackReason };
+}
 
 function readRunning(v: unknown): RunningRun[] | null {
   if (!Array.isArray(v) || v.length > 10_000) return null;
@@ -144,6 +164,7 @@ export function parseAgentFrame(text: string): AgentFrame | null {
       };
     case 'heartbeat': {
       const running = readRunning(v.running);
+      const executor = v.executor === undefined ? undefined : readExecutor(v.executor);
       const load = v.load;
       const validLoad =
         Array.isArray(load) &&
@@ -152,6 +173,7 @@ export function parseAgentFrame(text: string): AgentFrame | null {
       if (
         !isCount(v.at) ||
         running === null ||
+        executor === null ||
         !validLoad ||
         !isCount(v.rssBytes) ||
         !isCount(v.logBacklog) ||
@@ -174,6 +196,7 @@ export function parseAgentFrame(text: string): AgentFrame | null {
         spillError: v.spillError,
         session: v.session as SessionHealth,
         jobsScheduled: v.jobsScheduled,
+        ...(executor ? { executor } : {}),
       };
     }
     case 'bye':

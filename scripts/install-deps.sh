@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests, benchmarks and `npm start` need, and only what is missing:
 #   etcd (Debian's etcd-server + etcd-client), chromium (browser tests), shellcheck (lint),
-#   node_modules (npm ci), and a MongoDB-wire server (FerretDB built from source, unless
-#   MONGO_URL is set or mongod is on PATH). Safe to run again; CI runs it as root.
+#   node_modules (npm ci), the agent's launcher (Go, launcher/), and a MongoDB-wire server
+#   (FerretDB built from source, unless MONGO_URL is set or mongod is on PATH). Safe to run
+#   again; CI runs it as root.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -62,6 +63,14 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund
 else
   say "node_modules: up to date"
+fi
+
+# The agent runs commands through it; its contract tests and the agent tests need it built.
+if bash scripts/build-launcher.sh >/dev/null; then
+  say "launcher: built for linux/amd64 and linux/arm64 (dist/launcher)"
+else
+  say "launcher: building it failed; it needs Go >= 1.22"
+  failed+=("launcher")
 fi
 
 if [[ -n ${MONGO_URL:-} ]]; then

@@ -5,7 +5,7 @@
  */
 import type { JobView, WorkerView } from '../../core/api.ts';
 import type { RunningEntry } from '../../core/coordination.ts';
-import type { AgentHealthView, Heartbeat, ViewerFrame } from '../../core/health.ts';
+import type { AgentHealthView, ExecutorHealth, Heartbeat, ViewerFrame } from '../../core/health.ts';
 import type { Job, JobNotify } from '../../core/job.ts';
 import { isCount, isInteger, isRecord, isString } from '../../core/wire.ts';
 
@@ -315,9 +315,11 @@ function readHeartbeat(value: unknown): Heartbeat | null {
       : null,
   );
   const load = v.load;
+  const executor = v.executor === undefined ? undefined : readExecutor(v.executor);
   if (
     !isCount(v.at) ||
     running === null ||
+    executor === null ||
     !Array.isArray(load) ||
     load.length !== 3 ||
     !load.every((x) => typeof x === 'number') ||
@@ -340,7 +342,19 @@ function readHeartbeat(value: unknown): Heartbeat | null {
     spillError: v.spillError,
     session: v.session,
     jobsScheduled: v.jobsScheduled,
+    ...(executor ? { executor } : {}),
   };
+}
+
+function readExecutor(v: unknown): ExecutorHealth | null {
+  if (
+    !isRecord(v) ||
+    (v.kind !== 'launcher' && v.kind !== 'node') ||
+    !(v.version === null || isString(v.version)) ||
+    !(v.fallbackReason === null || isString(v.fallbackReason))
+  )
+    return null;
+  return { kind: v.kind, version: v.version, fallbackReason: v.fallbackReason };
 }
 
 function readAgentHealth(value: unknown): AgentHealthView | null {

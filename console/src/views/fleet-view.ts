@@ -6,7 +6,7 @@
  * announced to screen readers.
  */
 import type { WorkerView } from '../../../core/api.ts';
-import type { AgentHealthView } from '../../../core/health.ts';
+import type { AgentHealthView, ExecutorHealth } from '../../../core/health.ts';
 import type { Child } from '../dom.ts';
 import { h, replaceKeepingFocus } from '../dom.ts';
 import { formatBytes, formatRelative } from '../format.ts';
@@ -111,6 +111,13 @@ function agentRow(
       heartbeat?.spillError ? h('span', { class: 'sub err' }, heartbeat.spillError) : null,
     ),
     cell(
+      'Launches',
+      heartbeat?.executor ? executorLabel(heartbeat.executor) : '—',
+      heartbeat?.executor?.fallbackReason
+        ? h('span', { class: 'sub err' }, heartbeat.executor.fallbackReason)
+        : null,
+    ),
+    cell(
       'Session',
       heartbeat?.session ?? '—',
       worker && !worker.registered
@@ -118,6 +125,12 @@ function agentRow(
         : null,
     ),
   );
+}
+
+/** Node's spawn forks the agent: a fleet should see at a glance which hosts run without a launcher. */
+function executorLabel(executor: ExecutorHealth): string {
+  if (executor.kind === 'node') return 'Node (fallback)';
+  return executor.version ? `launcher ${executor.version}` : 'launcher';
 }
 
 export const mountFleetView: MountView = (main, { api, token }) => {
@@ -160,6 +173,7 @@ export const mountFleetView: MountView = (main, { api, token }) => {
                   'Memory',
                   'Log backlog',
                   'Spill',
+                  'Launches',
                   'Session',
                 ].map((title) => h('th', { scope: 'col' }, title)),
               ),

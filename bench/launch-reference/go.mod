@@ -1,0 +1,3 @@
+module cronplane.local/launchreference
+
+go 1.22

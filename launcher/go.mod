@@ -1,0 +1,3 @@
+module cronplane.local/launcher
+
+go 1.22
