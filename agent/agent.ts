@@ -36,6 +36,7 @@ import { createAgentMetrics } from './agent-metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { createNotifier } from './notifier.ts';
 import { createLockHistory } from './lock-history.ts';
+import { startLoopMonitor } from './loop-monitor.ts';
 import { startExecutor, type ExecutorStatus, type SelectedExecutor } from './executor-selection.ts';
 import { createRunner } from './runner.ts';
 import { createScheduler } from './scheduler.ts';
@@ -283,6 +284,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     'Jobs this agent schedules.',
     () => scheduler.size,
   );
+  const loopMonitor = startLoopMonitor(metrics.registry, emit);
   const metricsServer =
     config.metricsPort > 0
       ? startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost).then(
@@ -390,6 +392,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       await view.stop();
       await session.stop(reason);
       await executor?.close();
+      loopMonitor.stop();
       client.close();
       await mongo.close().catch(() => undefined);
       state = 'stopped';

@@ -8,6 +8,7 @@ const QUIET = new Set([
   'run:ended',
   'view:connected',
   'scheduler:planned',
+  'agent:loopDelay',
 ]);
 
 export function createEventLog(agentId: string, verbose: boolean): EventSink {
