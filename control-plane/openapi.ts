@@ -18,6 +18,7 @@ const errorResponse = (description: string) => ({ description, content: json(ref
 const epochMs = { type: 'integer', minimum: 0, description: 'epoch milliseconds' };
 const name = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' };
 const runId = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' };
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const labels = { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 16 };
 
 const nameParam = { name: 'name', in: 'path', required: true, schema: name };
@@ -258,11 +259,11 @@ export const openApiDocument = {
     '/v1/agents/bootstrap': {
       get: {
         summary:
-          'What a new agent needs to connect: etcd endpoints, MongoDB URL, prefix, control-plane URL',
+          'What a new agent needs: etcd endpoints, MongoDB URL, prefix, control-plane URL, and where to download the agent bundle and its launcher',
         description:
-          'Roles: agent only (it carries database credentials). Cache-Control: no-store. Served when the control plane is configured for the installer.',
+          'Roles: agent only (it carries database credentials). Cache-Control: no-store. Served when the control plane is configured for the installer. The downloads are public; install.sh refuses any whose SHA-256 differs from the one given here.',
         responses: {
-          '200': { description: 'the connection settings', content: json({ type: 'object' }) },
+          '200': { description: 'the connection settings', content: json(ref('AgentBootstrap')) },
           '404': errorResponse('the installer is not configured'),
           ...common,
         },
@@ -496,6 +497,42 @@ export const openApiDocument = {
       KillRequest: {
         type: 'object',
         properties: { requestedAt: epochMs, runId, requestedBy: { type: 'string' } },
+      },
+      AgentBootstrap: {
+        type: 'object',
+        required: [
+          'etcdEndpoints',
+          'mongoUrl',
+          'database',
+          'prefix',
+          'controlPlaneUrl',
+          'agent',
+          'launchers',
+        ],
+        properties: {
+          etcdEndpoints: { type: 'array', items: { type: 'string' } },
+          mongoUrl: { type: 'string' },
+          database: { type: 'string' },
+          prefix: { type: 'string' },
+          controlPlaneUrl: { type: 'string' },
+          agent: {
+            type: 'object',
+            required: ['version', 'url', 'sha256'],
+            properties: { version: { type: 'string' }, url: { type: 'string' }, sha256 },
+            description: 'the agent bundle offered to new installs',
+          },
+          launchers: {
+            type: 'object',
+            properties: { amd64: ref('Download'), arm64: ref('Download') },
+            description:
+              'cronplane-launcher of the same version, by Linux architecture; one not built is left out (the agent then starts runs with Node)',
+          },
+        },
+      },
+      Download: {
+        type: 'object',
+        required: ['url', 'sha256'],
+        properties: { url: { type: 'string' }, sha256 },
       },
       HealthReport: {
         type: 'object',

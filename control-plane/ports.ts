@@ -106,14 +106,24 @@ export interface HealthHub {
   list(): Promise<AgentHealthView[]>;
 }
 
-/** An agent bundle as scripts/build-agent.mjs writes it. */
+/** The architectures cronplane-launcher is built for (Go's names; scripts/build-launcher.sh). */
+export const LAUNCHER_ARCHES = ['amd64', 'arm64'] as const;
+export type LauncherArch = (typeof LAUNCHER_ARCHES)[number];
+
+/** An agent bundle as scripts/build-agent.mjs writes it, with the launchers built beside it. */
 export interface AgentArtifact {
   readonly version: string;
   /** SHA-256 of the bundle as recorded at build time, lower-case hex. */
   readonly sha256Hex: string;
+  /**
+   * SHA-256 of the launcher of the same version, by architecture, lower-case hex. An
+   * architecture is absent when this server does not hold that launcher (bundles built before
+   * the launcher shipped have none).
+   */
+  readonly launchers: Readonly<Partial<Record<LauncherArch, string>>>;
 }
 
-/** The installer script and the agent bundles (Node: a folder on disk). */
+/** The installer script, the agent bundles and their launchers (Node: a folder on disk). */
 export interface AgentArtifacts {
   /** The version new installs get; null when no bundle is built. */
   current(): Promise<AgentArtifact | null>;
@@ -121,6 +131,8 @@ export interface AgentArtifacts {
   find(version: string): Promise<AgentArtifact | null>;
   /** A version's bundle; null when this server does not hold that version. */
   read(version: string): Promise<Uint8Array<ArrayBuffer> | null>;
+  /** A version's launcher for one architecture; null when this server does not hold it. */
+  readLauncher(version: string, arch: LauncherArch): Promise<Uint8Array<ArrayBuffer> | null>;
   /** install/install.sh as written, before the control plane's URL is filled in. */
   installScript(): Promise<string>;
 }
@@ -140,8 +152,9 @@ export interface AgentInstall {
   /** The URL hosts reach this control plane at; default: each request's own origin. */
   readonly publicUrl?: string;
   /**
-   * Where bundles are downloaded from, as `<base>/<version>/cronplane-agent.cjs`, instead of
-   * this server's `/artifacts/agent` (on Workers, whose asset files are size-limited).
+   * Where bundles and launchers are downloaded from, as `<base>/<version>/cronplane-agent.cjs`
+   * and `<base>/<version>/linux-<arch>/cronplane-launcher`, instead of this server's
+   * `/artifacts/agent` (on Workers, whose asset files are size-limited).
    */
   readonly artifactBaseUrl?: string;
 }

@@ -8,7 +8,7 @@
 set -eu
 
 USAGE='usage: install.sh [--token TOKEN] [--labels k=v,...] [--run-as USER] [--node PATH]
-                  [--url URL] [--root DIR] [--no-systemd]
+                  [--arch amd64|arm64] [--url URL] [--root DIR] [--no-systemd]
        install.sh --uninstall [--force] [--root DIR] [--no-systemd]
 
   --token TOKEN   the agent token (or CRONPLANE_AGENT_TOKEN); an upgrade keeps the installed one
@@ -16,6 +16,7 @@ USAGE='usage: install.sh [--token TOKEN] [--labels k=v,...] [--run-as USER] [--n
                   unless given (--labels "" removes them)
   --run-as USER   run the agent, and so every job, as USER instead of the system user cronplane
   --node PATH     the Node.js (>= 20.19) to run the agent with; default: node on PATH
+  --arch ARCH     the launcher to install, amd64 or arm64; default: from uname -m
   --url URL       the control plane; default: the one this script was downloaded from
   --root DIR      write every file under DIR instead of /, as for a package (for tests and
                   packaging): no user is created, nothing is chowned, systemd is left alone,
@@ -37,6 +38,8 @@ CONFIG=$ETC_DIR/agent.json
 STATE_DIR=/var/lib/cronplane
 OPT_DIR=/opt/cronplane
 BUNDLE=$OPT_DIR/cronplane-agent.cjs
+# Where the agent looks for it: beside its own script (agent/executor-selection.ts).
+LAUNCHER=$OPT_DIR/cronplane-launcher
 UNIT=/etc/systemd/system/$SERVICE.service
 
 say() { printf 'cronplane: %s\n' "$*"; }
@@ -57,6 +60,7 @@ parse_args() {
   labels_given=
   run_as=
   node_bin=
+  launcher_arch=
   url=
   root=
   no_systemd=
@@ -87,6 +91,10 @@ parse_args() {
         ;;
       --node)
         node_bin=$(value "$opt" "$@")
+        shift
+        ;;
+      --arch)
+        launcher_arch=$(value "$opt" "$@")
         shift
         ;;
       --url)
@@ -127,6 +135,25 @@ check_host() {
   [ "$os" = Linux ] || die "the agent runs on Linux; this is $os"
   if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then
     die "run as root (curl ... | sudo sh -s -- ...), or use --root DIR"
+  fi
+}
+
+# The launcher's architecture, in Go's names: this machine's, unless --arch names one.
+pick_arch() {
+  case $arch in
+    x86_64) host_arch=amd64 ;;
+    aarch64 | arm64) host_arch=arm64 ;;
+    *) host_arch= ;;
+  esac
+  if [ -n "$launcher_arch" ]; then
+    case $launcher_arch in
+      amd64 | arm64) ;;
+      *) die "--arch must be amd64 or arm64, not $launcher_arch" ;;
+    esac
+  else
+    [ -n "$host_arch" ] ||
+      die "this machine is $arch; the agent's launcher is built for x86_64 (amd64) and aarch64 (arm64) only"
+    launcher_arch=$host_arch
   fi
 }
 
@@ -242,10 +269,21 @@ fetch_bootstrap() {
   version=$(json_get "$tmp/bootstrap.json" agent.version)
   bundle_url=$(json_get "$tmp/bootstrap.json" agent.url)
   sha256=$(json_get "$tmp/bootstrap.json" agent.sha256)
-  case $sha256 in
+  check_sha256 "$sha256"
+  # None when the control plane's agent was built before the launcher shipped with it.
+  launcher_url=$(json_get "$tmp/bootstrap.json" "launchers.$launcher_arch.url" || true)
+  launcher_sha256=
+  if [ -n "$launcher_url" ]; then
+    launcher_sha256=$(json_get "$tmp/bootstrap.json" "launchers.$launcher_arch.sha256" || true)
+    check_sha256 "$launcher_sha256"
+  fi
+}
+
+check_sha256() {
+  case $1 in
     *[!0-9a-f]*) die "the control plane sent a malformed sha256" ;;
   esac
-  [ ${#sha256} -eq 64 ] || die "the control plane sent a malformed sha256"
+  [ ${#1} -eq 64 ] || die "the control plane sent a malformed sha256"
 }
 
 fetch_bundle() {
@@ -253,6 +291,16 @@ fetch_bundle() {
   actual=$(sha256_of "$tmp/bundle.cjs")
   if [ "$actual" != "$sha256" ]; then
     die "the agent bundle's sha256 is $actual, the control plane announced $sha256: refusing to install it"
+  fi
+}
+
+fetch_launcher() {
+  [ -n "$launcher_url" ] || return 0
+  curl -fsSL -o "$tmp/launcher" "$launcher_url" ||
+    die "cannot download the launcher from $launcher_url"
+  actual=$(sha256_of "$tmp/launcher")
+  if [ "$actual" != "$launcher_sha256" ]; then
+    die "the launcher's sha256 is $actual, the control plane announced $launcher_sha256: refusing to install it"
   fi
 }
 
@@ -366,6 +414,7 @@ install_agent() {
   resolve_settings
   fetch_bootstrap
   fetch_bundle
+  fetch_launcher
   default_shell=
   [ -x /bin/bash ] || default_shell=/bin/sh
   ensure_user
@@ -376,17 +425,41 @@ install_agent() {
   # New files go next to the ones they replace, are checked there, then renamed over them:
   # a failed upgrade leaves the running install as it was.
   new_bundle=$root$OPT_DIR/.cronplane-agent.cjs.new
+  new_launcher=$root$OPT_DIR/.cronplane-launcher.new
   new_config=$root$ETC_DIR/.agent.json.new
-  rm -f "$new_bundle" "$new_config"
+  rm -f "$new_bundle" "$new_launcher" "$new_config"
   cp "$tmp/bundle.cjs" "$new_bundle"
   chmod 644 "$new_bundle"
+  if [ -n "$launcher_url" ]; then
+    cp "$tmp/launcher" "$new_launcher"
+    chmod 755 "$new_launcher"
+  fi
   write_config "$new_config"
   if [ -z "$root" ]; then
     chown "$service_user" "$new_config" "$root$STATE_DIR"
   fi
   if ! check=$(as_service_user "$node_bin" "$new_bundle" --check-config --config "$new_config" 2>&1); then
-    rm -f "$new_bundle" "$new_config"
+    rm -f "$new_bundle" "$new_launcher" "$new_config"
     die "the new agent refuses its configuration: $check"
+  fi
+  # With its stdin closed the launcher greets with its version and exits (launcher/README.md);
+  # one built for another machine (--arch) cannot run here.
+  if [ -n "$launcher_url" ] && [ "$launcher_arch" = "$host_arch" ]; then
+    hello=$(as_service_user "$new_launcher" </dev/null 2>&1 || true)
+    case $hello in
+      *'"t":"hello"'*"\"version\":\"$version\""*) ;;
+      *)
+        rm -f "$new_bundle" "$new_launcher" "$new_config"
+        die "the new launcher does not start as $service_user, or is not version $version: $hello"
+        ;;
+    esac
+  fi
+  # The launcher first: the bundle is what tells an installed version, so a run cut short
+  # between the two is an upgrade still to do.
+  if [ -n "$launcher_url" ]; then
+    mv -f "$new_launcher" "$root$LAUNCHER"
+  else
+    rm -f "$root$LAUNCHER"
   fi
   mv -f "$new_bundle" "$root$BUNDLE"
   mv -f "$new_config" "$root$CONFIG"
@@ -420,6 +493,11 @@ install_agent() {
   fi
   say "  host     $os $arch, node $node_version ($node_bin)"
   say "  bundle   $root$BUNDLE (sha256 $sha256 verified)"
+  if [ -n "$launcher_url" ]; then
+    say "  launcher $root$LAUNCHER (linux-$launcher_arch, sha256 $launcher_sha256 verified)"
+  else
+    say "  launcher none: the control plane offers none for linux-$launcher_arch (its agent was built without); runs start with Node, slower"
+  fi
   if [ -n "$root" ]; then owner="not chowned: --root"; else owner="owner $service_user"; fi
   say "  config   $root$CONFIG (mode 600, $owner)"
   say "  state    $root$STATE_DIR"
@@ -478,6 +556,7 @@ main() {
     return
   fi
   find_node
+  pick_arch
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   trap 'exit 130' INT TERM

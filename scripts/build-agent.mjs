@@ -1,16 +1,30 @@
 // Builds the agent as one self-contained CommonJS file that runs on a plain `node` (>= 20.19)
-// with no npm install:
+// with no npm install, and ships cronplane-launcher (launcher/README.md) of the same version
+// beside it for each architecture:
 //
-//   <out>/cronplane-agent-<version>.cjs         the bundle
-//   <out>/cronplane-agent-<version>.cjs.sha256  its digest, in `sha256sum -c` format
-//   <out>/manifest.json                          {"version"}: what the control plane offers
+//   <out>/cronplane-agent-<version>.cjs                     the bundle
+//   <out>/cronplane-agent-<version>.cjs.sha256              its digest, in `sha256sum -c` format
+//   <out>/cronplane-launcher-<version>-linux-<arch>          the launcher (amd64, arm64)
+//   <out>/cronplane-launcher-<version>-linux-<arch>.sha256  its digest, likewise
+//   <out>/manifest.json     {"version", "launchers": {"<arch>": "<sha256>"}}: what is offered
 //
 // usage: node scripts/build-agent.mjs [--out-dir dist/agent] [--version V]
 // The version defaults to package.json's plus the git commit (`0.1.0+1a2b3c4`, `.dirty` when
-// the work tree has changes), so two different builds never share a name.
+// the work tree has changes), so two different builds never share a name. The launchers are
+// built by scripts/build-launcher.sh (into dist/launcher, stamped with the same version), which
+// needs Go: without it the build fails, as the launcher is part of the agent.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +34,10 @@ import * as esbuild from 'esbuild';
 
 const ROOT = join(import.meta.dirname, '..');
 const ENTRY = join(ROOT, 'cli/agent-bundle.ts');
+const BUILD_LAUNCHER = join(ROOT, 'scripts/build-launcher.sh');
+/** Go's names, as scripts/build-launcher.sh and the installer use them. */
+const LAUNCHER_ARCHES = ['amd64', 'arm64'];
+const GO_ARCH = { x64: 'amd64', arm64: 'arm64' };
 const require = createRequire(join(ROOT, 'package.json'));
 
 /** Native speed-ups of `ws`, loaded in a try/catch: stubbed so no host copy is ever picked up. */
@@ -132,6 +150,68 @@ function smokeTest(bundle, version) {
   }
 }
 
+const sha256Of = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Builds (or reuses) the launcher for every architecture with scripts/build-launcher.sh, stamped
+ * with the bundle's version, and copies each into the out dir with its digest. Returns the
+ * digests by architecture.
+ */
+function shipLaunchers(outDir, version) {
+  try {
+    // Its progress (and, without Go, the reason) goes to stderr; the paths it prints are known.
+    execFileSync('bash', [BUILD_LAUNCHER, '--version', version, '--arch', 'all'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    console.error(
+      'build-agent: building cronplane-launcher failed (the reason is above). The agent ships ' +
+        'with it, so there is no agent build without it; it needs Go >= 1.22 (`go` on PATH or ' +
+        'in /usr/local/go/bin).',
+    );
+    process.exit(1);
+  }
+  const launchers = {};
+  for (const arch of LAUNCHER_ARCHES) {
+    const dir = join(ROOT, 'dist/launcher', `linux-${arch}`);
+    const built = readFileSync(join(dir, 'VERSION'), 'utf8').trim();
+    if (built !== version) {
+      throw new Error(`${dir} holds launcher ${built}, not ${version}: build it again`);
+    }
+    const bytes = readFileSync(join(dir, 'cronplane-launcher'));
+    const sha256 = sha256Of(bytes);
+    const recorded = readFileSync(join(dir, 'cronplane-launcher.sha256'), 'utf8').slice(0, 64);
+    if (recorded !== sha256) {
+      throw new Error(`${dir}/cronplane-launcher does not match its .sha256 (${recorded})`);
+    }
+    if (GO_ARCH[process.arch] === arch) smokeTestLauncher(join(dir, 'cronplane-launcher'), version);
+    const name = `cronplane-launcher-${version}-linux-${arch}`;
+    // Copied beside its final name and moved into place, so no one ever serves half a binary.
+    const tmp = join(outDir, `.${name}.tmp`);
+    copyFileSync(join(dir, 'cronplane-launcher'), tmp);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, join(outDir, name));
+    writeFileSync(join(outDir, `${name}.sha256`), `${sha256}  ${name}\n`);
+    launchers[arch] = sha256;
+    console.log(`${join(outDir, name)}: ${bytes.length} bytes, sha256 ${sha256}`);
+  }
+  return launchers;
+}
+
+/** Starts the launcher with its stdin closed: it greets with its version, then exits. */
+function smokeTestLauncher(binary, version) {
+  const printed = execFileSync(binary, [], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 10_000,
+  });
+  const hello = JSON.parse(printed.split('\n')[0]);
+  if (hello.t !== 'hello' || hello.version !== version) {
+    throw new Error(`${binary} greeted with ${printed.trim()}, not version ${version}`);
+  }
+}
+
 async function main() {
   const { values } = parseArgs({
     options: { 'out-dir': { type: 'string' }, version: { type: 'string' } },
@@ -144,6 +224,8 @@ async function main() {
   const name = `cronplane-agent-${version}.cjs`;
   const outfile = join(outDir, name);
   mkdirSync(outDir, { recursive: true });
+  // First: without Go there is no agent to build, and this says so before esbuild runs.
+  const launchers = shipLaunchers(outDir, version);
 
   const startedAt = performance.now();
   await esbuild.build({
@@ -169,12 +251,15 @@ async function main() {
   const buildMs = Math.round(performance.now() - startedAt);
 
   const bytes = readFileSync(outfile);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sha256 = sha256Of(bytes);
   smokeTest(outfile, version);
   writeFileSync(`${outfile}.sha256`, `${sha256}  ${name}\n`);
-  // Written last: the control plane never offers a version whose files are incomplete.
-  writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify({ version }, null, 2)}\n`);
   console.log(`${outfile}: ${bytes.length} bytes, sha256 ${sha256}, built in ${buildMs} ms`);
+  // Written last: the control plane never offers a version whose files are incomplete.
+  writeFileSync(
+    join(outDir, 'manifest.json'),
+    `${JSON.stringify({ version, launchers }, null, 2)}\n`,
+  );
 }
 
 await main();
