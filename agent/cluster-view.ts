@@ -194,7 +194,6 @@ export function createClusterView(
     const next = await client
       .watch()
       .prefix(keys.prefix)
-      .withPreviousKV()
       .startRevision(String(BigInt(revision) + 1n))
       .create();
     if (stopped) {
