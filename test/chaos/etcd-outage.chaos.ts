@@ -1,7 +1,9 @@
 /**
  * Chaos 2: etcd (single member) down for 20 s under a 1-second workload.
  * Agents must stop claiming (fenced), nothing may run twice after recovery, and processes that
- * were running when etcd went away must finish and have their logs recorded.
+ * were running when etcd went away follow the fencing policy: an `allow` run holds no lock and
+ * finishes, its log recorded; a `forbid` run may not outlive the session its lock lives on, so
+ * it is killed when the session lapses (before etcd can hand the lock on) and recorded so.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -23,6 +25,7 @@ import {
 import { createWorld, eventTime, sleep } from './lib/world.ts';
 
 const OUTAGE_MS = 20_000;
+const FENCED_ERROR = "killed: the agent's session lapsed";
 const TTL_SECONDS = 3;
 
 describe('chaos: etcd down 20 s', () => {
@@ -51,12 +54,10 @@ describe('chaos: etcd down 20 s', () => {
       const jobs = [
         everySecond('tick'),
         everySecond('tick-forbid', { concurrency: 'forbid' }),
-        // Started just before the outage and still running through its first seconds.
-        everySecond('spanning', {
-          command: 'sleep 6; echo "$CRONPLANE_RUN_ID"',
-          concurrency: 'forbid',
-        }),
-        // Outlives the outage: its lock must stay held until it ends.
+        // Started just before the outage and still running through its first seconds: holds no
+        // lock, so it finishes.
+        everySecond('spanning', { command: 'sleep 6; echo "$CRONPLANE_RUN_ID"' }),
+        // Would outlive the outage: fenced when its agent's session lapses.
         everySecond('outliving', {
           command: timelineCommand(timeline, `sleep ${(OUTAGE_MS + 12_000) / 1000}`),
           concurrency: 'forbid',
@@ -129,6 +130,13 @@ describe('chaos: etcd down 20 s', () => {
         violations.push(
           `the run spanning the outage was not recorded as succeeded (${spanningRecord?.status})`,
         );
+      const outlivingRecord = records.find((r) => r.runId === outliving.runId);
+      const fencedWithin = eventTime(outlivingEnded) - outageStart;
+      if (outlivingRecord?.err !== FENCED_ERROR || fencedWithin > TTL_SECONDS * 1000)
+        violations.push(
+          `the forbid run was not fenced within the TTL (${outlivingRecord?.status}: ` +
+            `${outlivingRecord?.err}, ended ${fencedWithin} ms into the outage)`,
+        );
 
       const summary = summarize('2 etcd down 20 s', books, {
         timings: {
@@ -176,6 +184,15 @@ describe('chaos: etcd down 20 s', () => {
         'no two processes of a forbid job ran at once',
       );
       assert.equal(spanningRecord?.status, 'succeeded', 'the run spanning the outage was logged');
+      assert.deepEqual(
+        { status: outlivingRecord?.status, err: outlivingRecord?.err },
+        { status: 'killed', err: FENCED_ERROR },
+        'the forbid run was killed when its session lapsed',
+      );
+      assert.ok(
+        fencedWithin <= TTL_SECONDS * 1000,
+        `fenced before etcd could expire the lease (${fencedWithin} ms into the outage)`,
+      );
       assert.equal(spanningRecord.output, `${String(spanning.runId)}\n`);
       assert.deepEqual(
         lateSkips.map(([a, b]) => formatRanges([[a, b]])),
