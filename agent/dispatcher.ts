@@ -81,11 +81,32 @@ export function createDispatcher(
   const claimSlots = createLimiter(CLAIMS_IN_FLIGHT);
   /** The latest tick fired of each job, to tell a superseded tick. */
   const latestFired = new Map<string, number>();
-  /** Claim transactions sent and not answered, or won and not yet started: runs to come. */
+  /** Claims holding room for a run: waiting to be sent or answered, or won and not yet started. */
   let claiming = 0;
   let settledWaiters: (() => void)[] = [];
+  /** Claims waiting for room under maxConcurrentRuns, woken when a claim or a run ends. */
+  let roomWaiters: (() => void)[] = [];
+  const wakeRoomWaiters = (): void => {
+    const waiters = roomWaiters;
+    roomWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+  /**
+   * Reserves room for one more run under maxConcurrentRuns (false if the dispatcher stopped
+   * first). A burst beyond capacity waits here, in order, and runs late rather than being
+   * dropped; the misfire window and a later tick of the job still bound how late. The check and
+   * the reservation are one synchronous step, so waiters woken together cannot overshoot.
+   */
+  async function reserveRoom(): Promise<boolean> {
+    while (accepting && !runner.hasCapacity(claiming)) {
+      await new Promise<void>((resolve) => roomWaiters.push(resolve));
+    }
+    if (accepting) claiming++;
+    return accepting;
+  }
   const claimDone = (): void => {
     claiming--;
+    wakeRoomWaiters();
     if (claiming > 0) return;
     const waiters = settledWaiters;
     settledWaiters = [];
@@ -169,38 +190,34 @@ export function createDispatcher(
     tickMs: number,
     rank: number,
   ): Promise<{ job: Job; entry: RunningEntry; previousTick: number | null } | null> {
-    if (!accepting) return null;
-    if (view.lastClaimedTick(job.name) >= tickMs) return null;
-    const current = view.jobs.get(job.name);
-    if (!current || !current.enabled) return null;
-    if (options.now() - tickMs > options.misfireWindowMs) {
-      emit('claim:misfire', { job: job.name, tick: tickMs, rank });
-      return null;
-    }
-    if ((latestFired.get(job.name) ?? tickMs) > tickMs) {
-      emit('claim:superseded', { job: job.name, tick: tickMs, rank });
-      return null;
-    }
-    if (!session.isLive()) {
-      emit('claim:fenced', { job: job.name, tick: tickMs });
-      return null;
-    }
-    if (!runner.hasCapacity(claiming)) {
-      emit('claim:atCapacity', { job: job.name, tick: tickMs });
-      return null;
-    }
-    // A fallback claim whose watch lags (a busy agent or etcd) would otherwise spend a failed
-    // write on a tick the preferred agent has already taken.
-    if (rank > 0 && (await claims.tickClaimed(current, tickMs))) {
-      emit('claim:alreadyClaimed', { job: job.name, tick: tickMs, rank });
-      return null;
-    }
-    if (!accepting) return null;
-    const entry = runner.prepare(current, tickMs);
-    const startedAt = performance.now();
-    claiming++;
+    if (!runner.hasCapacity(claiming)) emit('claim:atCapacity', { job: job.name, tick: tickMs });
+    if (!(await reserveRoom())) return null;
     let won = false;
     try {
+      if (view.lastClaimedTick(job.name) >= tickMs) return null;
+      const current = view.jobs.get(job.name);
+      if (!current || !current.enabled) return null;
+      if (options.now() - tickMs > options.misfireWindowMs) {
+        emit('claim:misfire', { job: job.name, tick: tickMs, rank });
+        return null;
+      }
+      if ((latestFired.get(job.name) ?? tickMs) > tickMs) {
+        emit('claim:superseded', { job: job.name, tick: tickMs, rank });
+        return null;
+      }
+      if (!session.isLive()) {
+        emit('claim:fenced', { job: job.name, tick: tickMs });
+        return null;
+      }
+      // A fallback claim whose watch lags (a busy agent or etcd) would otherwise spend a failed
+      // write on a tick the preferred agent has already taken.
+      if (rank > 0 && (await claims.tickClaimed(current, tickMs))) {
+        emit('claim:alreadyClaimed', { job: job.name, tick: tickMs, rank });
+        return null;
+      }
+      if (!accepting) return null;
+      const entry = runner.prepare(current, tickMs);
+      const startedAt = performance.now();
       const { outcome, previousTick } = await claims.claimTick(current, tickMs, entry);
       options.metrics?.etcdCall.observe((performance.now() - startedAt) / 1000, { op: 'claim' });
       options.metrics?.claims.inc({ outcome: outcome === 'claimed' ? 'won' : outcome });
@@ -226,6 +243,7 @@ export function createDispatcher(
       claimDone();
     }
     await run;
+    wakeRoomWaiters();
   }
 
   async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
@@ -317,6 +335,7 @@ export function createDispatcher(
     },
     stop() {
       accepting = false;
+      wakeRoomWaiters();
       for (const timer of pending) clearTimeout(timer);
       pending.clear();
       if (claiming === 0) return Promise.resolve();
