@@ -1,12 +1,12 @@
 /**
- * @module `npm run bench` — the benchmark figures of issue 8 on the real local stack (etcd and the
+ * @module `npm run bench` — the benchmark figures of issues 8 and 14 on the real local stack (etcd and the
  * MongoDB-wire server on free loopback ports, real agent processes), printed as a table against
  * their targets and written to bench/results/<timestamp>.json with the machine they ran on. A
  * missed target is reported, never a failure; the exit code is non-zero only when a figure
  * could not be measured at all.
  *
- *   npm run bench                     the full run (about 10 minutes)
- *   npm run bench -- --quick          shorter windows and smaller loads (under 2 minutes)
+ *   npm run bench                     the full run (about 35 minutes)
+ *   npm run bench -- --quick          shorter windows and smaller loads (about 8 minutes)
  *   npm run bench -- --only 1,5       some figures only
  *   npm run bench -- --profile        also --cpu-prof the fleet's agents and list the top frames
  */
@@ -16,11 +16,14 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/stack/index.ts';
 import * as api from './figures/api.ts';
+import * as burstDrain from './figures/burst-drain.ts';
 import * as coordination from './figures/coordination.ts';
 import * as footprint from './figures/footprint.ts';
 import * as kill from './figures/kill.ts';
+import * as launchCeiling from './figures/launch-ceiling.ts';
 import * as lateness from './figures/lateness.ts';
 import * as logIngest from './figures/log-ingest.ts';
+import * as pathLatency from './figures/path-latency.ts';
 import * as propagation from './figures/propagation.ts';
 import * as spread from './figures/spread.ts';
 import { createContext, type BenchContext } from './lib/context.ts';
@@ -39,9 +42,20 @@ interface Figure {
 /**
  * Run order. The fleet figures come first and share one fleet, which grows 1 → 3 → 5 agents
  * for the steady loads (figure 2 runs all three; 1 and 3 reuse them) and shrinks to 3 for the
- * burst. Figure 6 comes last: it kills the MongoDB-wire server.
+ * burst. The launch-path figures follow on 3 agents restarted with the agent's default
+ * settings: the idle path first (11), then the bursts (10), then the ceiling search (9), which
+ * overloads the fleet on purpose. Figure 6 comes last: it kills the MongoDB-wire server.
  */
-const FLEET_FIGURES: readonly Figure[] = [coordination, spread, propagation, kill, lateness];
+const FLEET_FIGURES: readonly Figure[] = [
+  coordination,
+  spread,
+  propagation,
+  kill,
+  lateness,
+  pathLatency,
+  burstDrain,
+  launchCeiling,
+];
 const SOLO_FIGURES: readonly Figure[] = [api, footprint, logIngest];
 
 const { values } = parseArgs({
@@ -67,7 +81,7 @@ const watchdog = setTimeout(
     log('watchdog: the run took too long; stopping (agents and servers are killed on exit)');
     process.exit(1);
   },
-  (quick ? 8 : 40) * 60_000,
+  (quick ? 15 : 55) * 60_000,
 );
 watchdog.unref();
 process.once('SIGINT', () => process.exit(130));

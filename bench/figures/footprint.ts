@@ -5,18 +5,20 @@
  * /proc/<pid>/stat over an idle window of 30 s (--quick: 5 s). The agent runs through tsx (as
  * `npm start` does) and, when `npm run build:agent` has produced one, from the esbuild bundle
  * (dist/agent/*.cjs, what the installer ships, run with the installed unit's node flags) — both
- * at once, on the same jobs.
+ * at once, on the same jobs. Beside each agent, the RSS of its cronplane-launcher (the child that
+ * starts its runs; the bundle is given the launcher built with it, as the installer puts it
+ * beside the bundle).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createFixture } from '../../test/agent/fixture.ts';
 import { waitUntil } from '../../test/stack/index.ts';
 import { startBenchAgent, type AgentEntry, type BenchAgent } from '../lib/agent.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { padded, putJobs, type BenchJob } from '../lib/jobs.ts';
 import { summarizeHeapSnapshot, type HeapSummary } from '../lib/heap.ts';
-import { cpuSeconds, peakRssMiB, rssMiB } from '../lib/proc.ts';
+import { cpuSeconds, launcherOf, peakRssMiB, rssMiB, rssMiBOrNaN } from '../lib/proc.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { fmt, sleep } from '../lib/stats.ts';
 
@@ -37,6 +39,34 @@ export function findAgentBundle(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const GO_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', arm64: 'arm64' };
+
+/**
+ * The launcher built with a bundle, for `--launcher-path`: `cronplane-launcher` beside it (the
+ * installed layout), else the versioned one scripts/build-agent.mjs puts beside it, else
+ * scripts/build-launcher.sh's. Without it the bundle would not find one and run commands with Node.
+ */
+export function launcherForBundle(bundle: string): string | undefined {
+  const arch = GO_ARCH[process.arch];
+  if (arch === undefined) return undefined;
+  const version = basename(bundle)
+    .replace(/^cronplane-agent-/, '')
+    .replace(/\.cjs$/, '');
+  const candidates = [
+    join(dirname(bundle), 'cronplane-launcher'),
+    join(dirname(bundle), `cronplane-launcher-${version}-linux-${arch}`),
+    resolve(import.meta.dirname, `../../dist/launcher/linux-${arch}/cronplane-launcher`),
+  ];
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function spreadJobs(): BenchJob[] {
@@ -70,6 +100,10 @@ const INSTALLED_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 interface Measured {
   readonly entry: string;
+  readonly executor: string;
+  /** The agent's cronplane-launcher: RSS with 0 jobs and with the jobs loaded (NaN: none). */
+  readonly launcherRssIdleMiB: number;
+  readonly launcherRssLoadedMiB: number;
   readonly rssIdleMiB: number;
   readonly rssLoadedMiB: number;
   readonly peakRssMiB: number;
@@ -85,6 +119,7 @@ export async function run(
   const bundle = findAgentBundle();
   const entries: [string, AgentEntry][] = [['tsx', { kind: 'tsx' }]];
   if (bundle !== undefined) entries.push([`bundle`, { kind: 'bundle', path: bundle }]);
+  const bundleLauncher = bundle === undefined ? undefined : launcherForBundle(bundle);
   const agents: BenchAgent[] = entries.map(([name, entry]) =>
     startBenchAgent({
       etcdEndpoints: context.stack.etcd.endpoints,
@@ -94,6 +129,9 @@ export async function run(
       agentId: `footprint-${name}`,
       entry,
       keepEvents: false,
+      ...(entry.kind === 'bundle' && bundleLauncher !== undefined
+        ? { extraArgs: ['--launcher-path', bundleLauncher] }
+        : {}),
       nodeFlags: [
         ...(entry.kind === 'bundle' ? INSTALLED_NODE_FLAGS : []),
         '--heapsnapshot-signal=SIGUSR2',
@@ -105,6 +143,8 @@ export async function run(
     await Promise.all(agents.map((a) => a.waitForEvent('agent:ready', () => true, 60_000)));
     await sleep(1_000);
     const rssIdle = agents.map((a) => rssMiB(a.pid));
+    const launchers = agents.map((a) => launcherOf(a.pid));
+    const launcherRssIdle = launchers.map((pid) => rssMiBOrNaN(pid));
     const planned = agents.map(() => 0);
     const doneAt = agents.map(() => 0);
     agents.forEach((a, i) =>
@@ -129,6 +169,9 @@ export async function run(
     const elapsed = (performance.now() - started) / 1000;
     const measured: Measured[] = agents.map((a, i) => ({
       entry: entries[i]?.[0] ?? '?',
+      executor: a.executor ?? 'unknown',
+      launcherRssIdleMiB: launcherRssIdle[i] ?? NaN,
+      launcherRssLoadedMiB: rssMiBOrNaN(launchers[i]),
       rssIdleMiB: rssIdle[i] ?? NaN,
       rssLoadedMiB: rssMiB(a.pid),
       peakRssMiB: peakRssMiB(a.pid),
@@ -141,7 +184,18 @@ export async function run(
         value: `${fmt(m.rssLoadedMiB)} MiB`,
         target: `≤ ${RSS_TARGET_MIB} MiB`,
         verdict: judge(m.rssLoadedMiB <= RSS_TARGET_MIB),
-        note: `${fmt(m.rssIdleMiB)} MiB with 0 jobs; peak ${fmt(m.peakRssMiB)} MiB; ${JOBS} jobs planned ${fmt(m.loadSeconds)} s after the first put`,
+        note: `${fmt(m.rssIdleMiB)} MiB with 0 jobs; peak ${fmt(m.peakRssMiB)} MiB; ${JOBS} jobs planned ${fmt(m.loadSeconds)} s after the first put; its launcher ${fmt(m.launcherRssLoadedMiB)} MiB besides`,
+      },
+      {
+        measure: `${m.entry}: its launcher's RSS (0 jobs → loaded)`,
+        value: Number.isFinite(m.launcherRssLoadedMiB)
+          ? `${fmt(m.launcherRssLoadedMiB)} MiB`
+          : 'none',
+        target: '—',
+        verdict: 'info' as const,
+        note: Number.isFinite(m.launcherRssLoadedMiB)
+          ? `${fmt(m.launcherRssIdleMiB)} MiB with 0 jobs; cronplane-launcher, the agent's child (executor ${m.executor})`
+          : `no cronplane-launcher child found; the agent's executor is ${m.executor}`,
       },
       {
         measure: `${m.entry}: idle CPU over ${idleSeconds} s`,

@@ -37,6 +37,8 @@ export interface BenchAgent {
   readonly stateDir: string;
   readonly pid: number;
   readonly events: AgentEvent[];
+  /** How it starts runs, from its `agent:ready` event (`launcher` or `node`); undefined before. */
+  readonly executor: string | undefined;
   /** Calls `listener` for each future event named `name`; returns the unsubscribe. */
   on(name: string, listener: (event: AgentEvent) => void): () => void;
   /** The first event (past or future) named `name` matching; rejects on timeout or exit. */
@@ -92,6 +94,7 @@ export function startBenchAgent(options: BenchAgentOptions): BenchAgent {
   live.add(killNow);
   const keepEvents = options.keepEvents ?? true;
   const events: AgentEvent[] = [];
+  let executor: string | undefined;
   const listeners = new Map<string, Set<(event: AgentEvent) => void>>();
   const tail: string[] = [];
   let buffered = '';
@@ -111,6 +114,8 @@ export function startBenchAgent(options: BenchAgentOptions): BenchAgent {
         continue;
       }
       if (typeof event.event !== 'string') continue;
+      if (event.event === 'agent:ready')
+        executor = typeof event.executor === 'string' ? event.executor : 'unknown';
       if (keepEvents) events.push(event);
       for (const listener of listeners.get(event.event) ?? []) listener(event);
     }
@@ -136,6 +141,9 @@ export function startBenchAgent(options: BenchAgentOptions): BenchAgent {
     stateDir,
     pid: child.pid ?? -1,
     events,
+    get executor() {
+      return executor;
+    },
     on,
     clearEvents() {
       events.length = 0;

@@ -5,6 +5,7 @@
 import type { Stack } from '../../test/stack/index.ts';
 import { openFleet, type Fleet } from './fleet.ts';
 import { padded, type BenchJob } from './jobs.ts';
+import { measureReference, type ReferenceResult } from './launch-reference.ts';
 import { runFleetLoad, type LoadResult } from './load.ts';
 
 export interface SteadyLoad {
@@ -15,7 +16,19 @@ export interface SteadyLoad {
   /** Each job fires every this many seconds; jobs are spread evenly over the period. */
   readonly everySeconds: 1 | 2 | 5;
   readonly windowSeconds: number;
+  /** The agents' arguments (default FLEET_AGENT_ARGS); the fleet restarts when they change. */
+  readonly agentArgs?: readonly string[];
+  /**
+   * `records` (default): duplicates and missed ticks from MongoDB's records, waited for;
+   * `events`: from the agents' run:started events only, without waiting for MongoDB.
+   */
+  readonly verify?: 'records' | 'events';
+  /** Every job's command (default `true`). */
+  readonly command?: string;
 }
+
+/** The command of every launch-path load and of the reference launcher. */
+export const LAUNCH_COMMAND = 'echo tick';
 
 export interface BenchContext {
   readonly quick: boolean;
@@ -24,6 +37,11 @@ export interface BenchContext {
   fleet(): Promise<Fleet>;
   closeFleet(): Promise<void>;
   steadyLoad(load: SteadyLoad): Promise<LoadResult>;
+  /**
+   * What this machine can launch (bench/launch-reference running LAUNCH_COMMAND): measured the
+   * first time a figure asks (2,000 runs, --quick 1,000), then the same answer for the run.
+   */
+  launchReference(): Promise<ReferenceResult>;
 }
 
 export interface ContextOptions {
@@ -37,18 +55,20 @@ export function runsPerSecond(load: SteadyLoad): number {
   return load.jobs / load.everySeconds;
 }
 
-function jobsOf(load: SteadyLoad): BenchJob[] {
+export function jobsOf(load: SteadyLoad, command?: string): BenchJob[] {
   return Array.from({ length: load.jobs }, (_, i) => ({
     name: padded(load.name, i),
     cronExpr:
       load.everySeconds === 1
         ? '* * * * * *'
         : `${i % load.everySeconds}/${load.everySeconds} * * * * *`,
+    ...(command !== undefined ? { command } : {}),
   }));
 }
 
 export function createContext(options: ContextOptions): BenchContext {
   let fleet: Promise<Fleet> | undefined;
+  let reference: Promise<ReferenceResult> | undefined;
   const context: BenchContext = {
     quick: options.quick,
     stack: options.stack,
@@ -70,7 +90,9 @@ export function createContext(options: ContextOptions): BenchContext {
       );
       return runFleetLoad(options.stack, await context.fleet(), {
         agents: load.agents,
-        jobs: jobsOf(load),
+        ...(load.agentArgs !== undefined ? { agentArgs: load.agentArgs } : {}),
+        ...(load.verify !== undefined ? { verify: load.verify } : {}),
+        jobs: jobsOf(load, load.command),
         // Every job fires once before the window: a job's first claim also creates its tick key.
         warmupMs: load.everySeconds * 1000 + 1000,
         windowMs: load.windowSeconds * 1000,
@@ -80,6 +102,23 @@ export function createContext(options: ContextOptions): BenchContext {
         claimsPossibleForMs: 0,
         log: options.log,
       });
+    },
+    launchReference() {
+      reference ??= (async () => {
+        const runs = options.quick ? 1_000 : 2_000;
+        options.log(`reference launcher: ${runs} runs of \`${LAUNCH_COMMAND}\`, 32 in flight`);
+        const result = await measureReference({
+          runs,
+          inflight: 32,
+          shell: '/bin/bash',
+          command: LAUNCH_COMMAND,
+        });
+        options.log(
+          `  ${Math.round(result.runsPerSecond)} runs/s (${result.seconds.toFixed(2)} s)`,
+        );
+        return result;
+      })();
+      return reference;
     },
   };
   return context;

@@ -11,13 +11,29 @@ import type { Stack } from '../../test/stack/index.ts';
 import { startBenchAgents, type BenchAgent } from './agent.ts';
 
 /** Enough concurrency for a burst of thousands of claims; batches as the brief suggests. */
-export const FLEET_AGENT_ARGS = ['--max-concurrent-runs', '500', '--log-batch-size', '500'];
+export const FLEET_AGENT_ARGS: readonly string[] = [
+  '--max-concurrent-runs',
+  '500',
+  '--log-batch-size',
+  '500',
+];
+
+/**
+ * The agent's own defaults (agent/config.ts AGENT_DEFAULTS: 64 concurrent runs, log batches of
+ * 200, 60 s misfire window, …): the launch-path figures (9–11) measure what an operator gets
+ * without tuning. Only what every bench agent needs is given (endpoints, prefix, database, id,
+ * state directory, and a 5 s shutdown grace, which only matters when an agent stops).
+ */
+export const DEFAULT_AGENT_ARGS: readonly string[] = [];
 
 export interface Fleet {
   readonly world: ApiWorld;
   readonly agents: readonly BenchAgent[];
-  /** Starts or stops agents (newest first) until `count` run. */
-  resize(count: number): Promise<void>;
+  /**
+   * Starts or stops agents (newest first) until `count` run, each with `agentArgs` (default
+   * FLEET_AGENT_ARGS). Agents started with other arguments are stopped and replaced first.
+   */
+  resize(count: number, agentArgs?: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +46,8 @@ export async function openFleet(stack: Stack, options: FleetOptions = {}): Promi
   const world = await openApiWorld(stack, 'direct');
   const agents: BenchAgent[] = [];
   let nextId = 1;
+  /** The arguments the running agents were started with. */
+  let runningArgs: readonly string[] = FLEET_AGENT_ARGS;
   if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
   const nodeFlags =
     options.profileDir === undefined
@@ -39,7 +57,10 @@ export async function openFleet(stack: Stack, options: FleetOptions = {}): Promi
   const fleet: Fleet = {
     world,
     agents,
-    async resize(count) {
+    async resize(count, agentArgs = FLEET_AGENT_ARGS) {
+      if (agents.length > 0 && agentArgs.join(' ') !== runningArgs.join(' '))
+        await fleet.resize(0, runningArgs);
+      runningArgs = agentArgs;
       if (agents.length < count) {
         const ids = Array.from({ length: count - agents.length }, () => `agent-${nextId++}`);
         const started = await startBenchAgents(ids, {
@@ -47,7 +68,7 @@ export async function openFleet(stack: Stack, options: FleetOptions = {}): Promi
           mongoUrl: stack.mongo.url,
           database: world.database,
           prefix: world.keys.prefix,
-          extraArgs: FLEET_AGENT_ARGS,
+          extraArgs: agentArgs,
           ...(nodeFlags ? { nodeFlags } : {}),
         });
         agents.push(...started);
@@ -71,7 +92,7 @@ export async function openFleet(stack: Stack, options: FleetOptions = {}): Promi
       }
     },
     async close() {
-      await fleet.resize(0);
+      await fleet.resize(0, runningArgs);
       await world.close();
     },
   };

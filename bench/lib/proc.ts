@@ -99,3 +99,62 @@ export function busyPercent(before: MachineCpu, after: MachineCpu): number {
   const total = after.total - before.total;
   return total > 0 ? ((after.busy - before.busy) / total) * 100 : NaN;
 }
+
+/** cpuSeconds, or NaN when the process is gone (or was never found). */
+export function cpuSecondsOrNaN(pid: number | undefined): number {
+  if (pid === undefined || pid <= 0) return NaN;
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return NaN;
+  }
+}
+
+/** rssMiB, or NaN when the process is gone. */
+export function rssMiBOrNaN(pid: number | undefined): number {
+  if (pid === undefined || pid <= 0) return NaN;
+  try {
+    return rssMiB(pid);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The kernel's name of cronplane-launcher: `comm` keeps the first 15 bytes of the executable's
+ * name (TASK_COMM_LEN), also for the versioned names the agent bundle ships.
+ */
+export const LAUNCHER_COMM = 'cronplane-launc';
+
+/**
+ * Live children of `parentPid` whose `comm` is `comm`, found by scanning /proc for their parent
+ * id (/proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN, which not every kernel has).
+ */
+export function childrenNamed(parentPid: number, comm: string): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name !== comm) continue;
+      // After the name: state, then ppid.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parentPid && isAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** The agent's launcher (its child cronplane-launcher), if it runs one. */
+export function launcherOf(agentPid: number): number | undefined {
+  return childrenNamed(agentPid, LAUNCHER_COMM)[0];
+}
