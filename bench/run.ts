@@ -8,10 +8,9 @@
  *   npm run bench                     the full run (about 35 minutes)
  *   npm run bench -- --quick          shorter windows and smaller loads (about 8 minutes)
  *   npm run bench -- --only 1,5       some figures only
- *   npm run bench -- --profile        also --cpu-prof the fleet's agents and list the top frames
+ *   npm run bench -- --profile        also --cpu-prof the fleet's agents (kept in .cache/bench-profiles/)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/stack/index.ts';
@@ -86,8 +85,13 @@ const watchdog = setTimeout(
 watchdog.unref();
 process.once('SIGINT', () => process.exit(130));
 
+/** Kept after the run (.cache is ignored by git), to be opened in Chrome DevTools or re-read. */
 const profileDir = values.profile
-  ? mkdtempSync(join(tmpdir(), 'cronplane-bench-prof-'))
+  ? join(
+      import.meta.dirname,
+      '../.cache/bench-profiles',
+      new Date(started).toISOString().replace(/[:.]/g, '-'),
+    )
   : undefined;
 const loadAtStart = loadAverage();
 log(`mode ${quick ? 'quick' : 'full'}; load average ${loadAtStart.join(' ')}; starting the stack`);
@@ -152,7 +156,6 @@ try {
   await context.closeFleet().catch(() => undefined);
   await closeBenchClients();
   await stack.stop();
-  if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
 }
 
 results.sort((a, b) => a.id - b.id);
@@ -189,6 +192,7 @@ if (profile) {
   );
   for (const frame of profile.top)
     out.push(`  ${String(frame.selfPercent).padStart(5)} %  ${frame.frame}`);
+  out.push(`profiles: ${relative(process.cwd(), profileDir ?? '')}`);
   out.push('');
 }
 out.push(`results: ${relative(process.cwd(), file)}`);

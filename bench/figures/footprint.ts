@@ -9,12 +9,13 @@
  * starts its runs; the bundle is given the launcher built with it, as the installer puts it
  * beside the bundle).
  */
-import { accessSync, constants, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createFixture } from '../../test/agent/fixture.ts';
 import { waitUntil } from '../../test/stack/index.ts';
 import { startBenchAgent, type AgentEntry, type BenchAgent } from '../lib/agent.ts';
+import { findAgentBundle, INSTALLED_NODE_FLAGS, launcherForBundle } from '../lib/bundle.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { padded, putJobs, type BenchJob } from '../lib/jobs.ts';
 import { summarizeHeapSnapshot, type HeapSummary } from '../lib/heap.ts';
@@ -27,48 +28,6 @@ export const title = 'Footprint';
 
 export const RSS_TARGET_MIB = 150;
 const JOBS = 10_000;
-const DIST = resolve(import.meta.dirname, '../../dist/agent');
-
-/** The newest agent bundle, if one was built. */
-export function findAgentBundle(): string | undefined {
-  try {
-    return readdirSync(DIST)
-      .filter((f) => f.endsWith('.cjs'))
-      .map((f) => join(DIST, f))
-      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  } catch {
-    return undefined;
-  }
-}
-
-const GO_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', arm64: 'arm64' };
-
-/**
- * The launcher built with a bundle, for `--launcher-path`: `cronplane-launcher` beside it (the
- * installed layout), else the versioned one scripts/build-agent.mjs puts beside it, else
- * scripts/build-launcher.sh's. Without it the bundle would not find one and run commands with Node.
- */
-export function launcherForBundle(bundle: string): string | undefined {
-  const arch = GO_ARCH[process.arch];
-  if (arch === undefined) return undefined;
-  const version = basename(bundle)
-    .replace(/^cronplane-agent-/, '')
-    .replace(/\.cjs$/, '');
-  const candidates = [
-    join(dirname(bundle), 'cronplane-launcher'),
-    join(dirname(bundle), `cronplane-launcher-${version}-linux-${arch}`),
-    resolve(import.meta.dirname, `../../dist/launcher/linux-${arch}/cronplane-launcher`),
-  ];
-  return candidates.find((candidate) => {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 function spreadJobs(): BenchJob[] {
   const firstHour = new Date().getUTCHours() + 2;
   return Array.from({ length: JOBS }, (_, i) => ({
@@ -94,9 +53,6 @@ async function heapOf(agent: BenchAgent, dir: string): Promise<HeapSummary | nul
   }
   return null;
 }
-
-/** The node flags install/install.sh's systemd unit runs the bundle with. */
-const INSTALLED_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 interface Measured {
   readonly entry: string;

@@ -3,12 +3,15 @@
  * figures reach the same agents), and up to five real agents on its prefix and database. The
  * fleet grows and shrinks between scenarios instead of restarting: agents are added and
  * removed (newest first) in parallel: killed, their session lease then revoked (a graceful stop,
- * which waits for the writers to flush, only when --cpu-prof profiles are wanted).
+ * which waits for the writers to flush, only when --cpu-prof profiles are wanted). The agents
+ * run as installed (the bundle, its launcher, the unit's node flags) when `prebench` has built
+ * a bundle, else through tsx.
  */
 import { mkdirSync } from 'node:fs';
 import { openApiWorld, type ApiWorld } from '../../test/integration/api-world.ts';
 import type { Stack } from '../../test/stack/index.ts';
-import { startBenchAgents, type BenchAgent } from './agent.ts';
+import { startBenchAgents, type AgentEntry, type BenchAgent } from './agent.ts';
+import { findAgentBundle, INSTALLED_NODE_FLAGS, launcherForBundle } from './bundle.ts';
 
 /** Enough concurrency for a burst of thousands of claims; batches as the brief suggests. */
 export const FLEET_AGENT_ARGS: readonly string[] = [
@@ -49,10 +52,16 @@ export async function openFleet(stack: Stack, options: FleetOptions = {}): Promi
   /** The arguments the running agents were started with. */
   let runningArgs: readonly string[] = FLEET_AGENT_ARGS;
   if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
-  const nodeFlags =
-    options.profileDir === undefined
-      ? undefined
-      : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+  const bundle = findAgentBundle();
+  const entry: AgentEntry = bundle === undefined ? { kind: 'tsx' } : { kind: 'bundle', path: bundle };
+  const launcher = bundle === undefined ? undefined : launcherForBundle(bundle);
+  const installedArgs = launcher === undefined ? [] : ['--launcher-path', launcher];
+  const nodeFlags = [
+    ...(bundle === undefined ? [] : INSTALLED_NODE_FLAGS),
+    ...(options.profileDir === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
+  ];
 
   const fleet: Fleet = {
     world,
@@ -68,8 +77,9 @@ export async function openFleet(stack: Stack, options: FleetOptions = {}): Promi
           mongoUrl: stack.mongo.url,
           database: world.database,
           prefix: world.keys.prefix,
-          extraArgs: agentArgs,
-          ...(nodeFlags ? { nodeFlags } : {}),
+          entry,
+          extraArgs: [...installedArgs, ...agentArgs],
+          nodeFlags,
         });
         agents.push(...started);
       }
