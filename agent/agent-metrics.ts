@@ -34,7 +34,7 @@ export function createAgentMetrics(): AgentMetrics {
     ),
     claims: registry.counter(
       'cronplane_claims_total',
-      'Tick claims attempted, by outcome (won, taken, locked, gone, fenced).',
+      'Tick claims attempted, by outcome (won, taken, locked, gone, fenced, failed).',
     ),
     skippedTicks: registry.counter(
       'cronplane_skipped_ticks_total',
