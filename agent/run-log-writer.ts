@@ -15,7 +15,8 @@
 import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
 import { backoffDelayMs } from '../core/backoff.ts';
 import {
-  LAST_RUN_COLLECTION,
+  byLastRunCollection,
+  lastRunCollections,
   RUN_LOG_COLLECTION,
   readRunRecord,
   summarizeRun,
@@ -71,9 +72,9 @@ export async function ensureRunLogIndexes(db: Db): Promise<void> {
   await log.createIndex({ runId: 1 }, { unique: true, name: 'runId_unique' });
   await log.createIndex({ jobName: 1, planTime: -1 }, { name: 'jobName_planTime' });
   await log.createIndex({ endTime: 1 }, { name: 'endTime' });
-  await db
-    .collection(LAST_RUN_COLLECTION)
-    .createIndex({ jobName: 1 }, { unique: true, name: 'jobName_unique' });
+  for (const name of lastRunCollections()) {
+    await db.collection(name).createIndex({ jobName: 1 }, { unique: true, name: 'jobName_unique' });
+  }
 }
 
 /**
@@ -121,7 +122,6 @@ export function createRunLogWriter(
 ): RunLogWriter {
   const emit = options.onEvent ?? (() => undefined);
   const log: Collection<RunRecord> = db.collection<RunRecord>(RUN_LOG_COLLECTION);
-  const lastRun: Collection<LastRunSummary> = db.collection<LastRunSummary>(LAST_RUN_COLLECTION);
   let state: RunLogWriterState = 'running';
   let memory: RunRecord[] = [];
   /** Records that live only in the journal because memory was full. */
@@ -168,22 +168,26 @@ export function createRunLogWriter(
     // A few round trips per batch (one upsert per job each was the writer's bottleneck), but
     // never one big command: see LAST_RUN_UPSERTS_PER_COMMAND. Each upsert matches only an
     // older summary; when a newer one exists its insert hits the unique jobName index and is
-    // refused, which is exactly "keep the newest".
+    // refused, which is exactly "keep the newest". A command holds one shard's summaries.
     const startedAt = performance.now();
-    const upserts = [...newest.values()].map((record) => ({
-      updateOne: {
-        filter: { jobName: record.jobName, startTime: { $lt: record.startTime } },
-        update: { $set: summarizeRun(record) },
-        upsert: true,
-      },
-    }));
-    for (let i = 0; i < upserts.length; i += LAST_RUN_UPSERTS_PER_COMMAND) {
-      try {
-        await lastRun.bulkWrite(upserts.slice(i, i + LAST_RUN_UPSERTS_PER_COMMAND), {
-          ordered: false,
-        });
-      } catch (error) {
-        if (!onlyDuplicateKeys(error)) throw error;
+    const byCollection = byLastRunCollection(newest.values(), (record) => record.jobName);
+    for (const [collection, records] of byCollection) {
+      const shard = db.collection<LastRunSummary>(collection);
+      const upserts = records.map((record) => ({
+        updateOne: {
+          filter: { jobName: record.jobName, startTime: { $lt: record.startTime } },
+          update: { $set: summarizeRun(record) },
+          upsert: true,
+        },
+      }));
+      for (let i = 0; i < upserts.length; i += LAST_RUN_UPSERTS_PER_COMMAND) {
+        try {
+          await shard.bulkWrite(upserts.slice(i, i + LAST_RUN_UPSERTS_PER_COMMAND), {
+            ordered: false,
+          });
+        } catch (error) {
+          if (!onlyDuplicateKeys(error)) throw error;
+        }
       }
     }
     options.observeCallSeconds?.('upsert', (performance.now() - startedAt) / 1000);

@@ -27,7 +27,57 @@ export interface SkipInfo {
 }
 
 export const RUN_LOG_COLLECTION = 'log';
-export const LAST_RUN_COLLECTION = 'last_run';
+/**
+ * Where summaries were kept before they were spread over shards: read for jobs no shard knows
+ * yet (a job that has not run since the upgrade), never written.
+ */
+export const LEGACY_LAST_RUN_COLLECTION = 'last_run';
+
+/**
+ * Last-run summaries are spread over this many collections by a hash of the job's name. The
+ * embedded MongoDB-wire server (FerretDB 1.24 on SQLite) scans a whole collection for each
+ * upsert, and every run updates its job's summary: a shard holds 1/64 of the summaries, so an
+ * update costs about a millisecond with 200 jobs (6 ms in one collection) and a few with
+ * 10,000 (35 ms). On MongoDB each shard is an indexed collection like any other.
+ */
+export const LAST_RUN_SHARDS = 64;
+
+/** FNV-1a over the name's UTF-16 code units: stable across runtimes and releases. */
+function nameHash(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** The collection holding a job's last-run summary, `last_run_00` … `last_run_63`. */
+export function lastRunCollection(jobName: string): string {
+  return `last_run_${String(nameHash(jobName) % LAST_RUN_SHARDS).padStart(2, '0')}`;
+}
+
+/** Items grouped by the last-run collection of their job, for one command per collection. */
+export function byLastRunCollection<T>(
+  items: Iterable<T>,
+  jobNameOf: (item: T) => string,
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const collection = lastRunCollection(jobNameOf(item));
+    const group = groups.get(collection);
+    if (group) group.push(item);
+    else groups.set(collection, [item]);
+  }
+  return groups;
+}
+
+export function lastRunCollections(): string[] {
+  return Array.from(
+    { length: LAST_RUN_SHARDS },
+    (_, i) => `last_run_${String(i).padStart(2, '0')}`,
+  );
+}
 export const DEFAULT_DATABASE = 'cron';
 
 export interface RunRecord {

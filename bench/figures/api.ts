@@ -4,7 +4,7 @@
  * the relay (signed HTTP), and the Worker under `wrangler dev` (workerd) through the relay.
  * Sequential requests on one keep-alive loopback connection (fetch), after a warm-up.
  */
-import { LAST_RUN_COLLECTION } from '../../core/run-log.ts';
+import { storeLastRuns } from '../../test/contract/last-runs.ts';
 import {
   openApiWorld,
   TOKENS,
@@ -39,7 +39,8 @@ async function seed(world: ApiWorld): Promise<void> {
     );
   }
   const now = Date.now();
-  await world.db.collection(LAST_RUN_COLLECTION).insertMany(
+  await storeLastRuns(
+    world.db,
     names.map((jobName, i) => ({
       jobName,
       runId: `${jobName}-run`,

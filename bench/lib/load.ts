@@ -32,7 +32,7 @@ import { MongoClient, type Db, type Document } from 'mongodb';
 import type { Etcd3 } from 'etcd3';
 import { AGENT_DEFAULTS } from '../../agent/config.ts';
 import { decodeTick } from '../../core/keys.ts';
-import { LAST_RUN_COLLECTION } from '../../core/run-log.ts';
+import { byLastRunCollection, lastRunCollections } from '../../core/run-log.ts';
 import { waitUntil } from '../../test/stack/index.ts';
 import type { Stack } from '../../test/stack/index.ts';
 import type { AgentEvent, BenchAgent } from './agent.ts';
@@ -220,10 +220,10 @@ export async function seedLastRuns(db: Db, jobNames: readonly string[]): Promise
     exitCode: 0,
     agentId: 'bench-seed',
   }));
-  for (let i = 0; i < docs.length; i += 1_000) {
+  for (const [collection, inIt] of byLastRunCollection(docs, (doc) => doc.jobName)) {
     await db
-      .collection(LAST_RUN_COLLECTION)
-      .insertMany(docs.slice(i, i + 1_000), { ordered: false })
+      .collection(collection)
+      .insertMany(inIt, { ordered: false })
       .catch(() => undefined); // a summary that already exists is as good
   }
 }
@@ -787,15 +787,20 @@ export function loopDelayRow(label: string, load: LoadResult): Row {
 }
 
 /**
- * Forgets the last-run summaries of jobs gone: FerretDB scans the whole collection for each
+ * Forgets the last-run summaries of jobs gone: FerretDB scans a whole collection for each
  * upsert, so summaries left by earlier figures (10,000 after figure 1's burst) would make the
  * next figure's writes slower than its own jobs make them.
  */
 export async function resetLastRuns(stack: Stack, fleet: Fleet): Promise<void> {
-  await benchDb(stack, fleet.world.database)
-    .collection(LAST_RUN_COLLECTION)
-    .deleteMany({})
-    .catch(() => undefined);
+  const db = benchDb(stack, fleet.world.database);
+  await Promise.all(
+    lastRunCollections().map((name) =>
+      db
+        .collection(name)
+        .deleteMany({})
+        .catch(() => undefined),
+    ),
+  );
 }
 
 /**

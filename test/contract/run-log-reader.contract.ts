@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { RUN_OUTPUT_PREVIEW_CHARS, decodeRunCursor } from '../../core/api.ts';
 import type { RunListItem } from '../../core/api.ts';
-import { LAST_RUN_COLLECTION, RUN_LOG_COLLECTION } from '../../core/run-log.ts';
+import { LEGACY_LAST_RUN_COLLECTION, RUN_LOG_COLLECTION } from '../../core/run-log.ts';
+import { storeLastRuns } from './last-runs.ts';
 import type { DataWorld } from './data-world.ts';
 import { inWorld } from './data-world.ts';
 import { lastRunOf, runRecord } from './records.ts';
@@ -94,12 +95,27 @@ export function runLogReaderContract(open: () => Promise<DataWorld>): void {
       const a = lastRunOf(runRecord('a', T0));
       const b = lastRunOf(runRecord('b', T0, { status: 'failed', exitCode: 1 }));
       const c = lastRunOf(runRecord('c', T0));
-      await db.collection(LAST_RUN_COLLECTION).insertMany([a, b, c].map((s) => ({ ...s })));
+      await storeLastRuns(db, [a, b, c]);
       const summaries = await ports.runLogs.lastRuns(['a', 'b', 'missing']);
       assert.deepEqual(
         summaries.sort((x, y) => x.jobName.localeCompare(y.jobName)),
         [a, b],
       );
       assert.deepEqual(await ports.runLogs.lastRuns([]), []);
+    }));
+
+  it('still finds a summary written before summaries were sharded, until the job runs again', () =>
+    inWorld(open, async ({ ports, db }) => {
+      const before = lastRunOf(runRecord('yearly', T0));
+      const since = lastRunOf(runRecord('hourly', T0 + 3_600_000));
+      await db
+        .collection(LEGACY_LAST_RUN_COLLECTION)
+        .insertMany([before, lastRunOf(runRecord('hourly', T0))].map((s) => ({ ...s })));
+      await storeLastRuns(db, [since]);
+      const summaries = await ports.runLogs.lastRuns(['yearly', 'hourly']);
+      assert.deepEqual(
+        summaries.sort((x, y) => x.jobName.localeCompare(y.jobName)),
+        [since, before],
+      );
     }));
 }

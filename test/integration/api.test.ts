@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RUN_OUTPUT_PREVIEW_CHARS } from '../../core/api.ts';
 import { readKillRequest } from '../../core/coordination.ts';
-import { LAST_RUN_COLLECTION, RUN_LOG_COLLECTION } from '../../core/run-log.ts';
+import { RUN_LOG_COLLECTION } from '../../core/run-log.ts';
+import { storeLastRuns } from '../contract/last-runs.ts';
 import { openApiDocument } from '../../control-plane/openapi.ts';
 import { lastRunOf, runRecord, running, worker } from '../contract/records.ts';
 import type { Stack } from '../stack/index.ts';
@@ -88,7 +89,7 @@ for (const mode of API_MODES) {
     it('lists jobs with their last runs', async () => {
       await api.call('PUT', '/v1/jobs/listed', { body: backup });
       const summary = lastRunOf(runRecord('listed', T0));
-      await api.db.collection(LAST_RUN_COLLECTION).insertOne({ ...summary });
+      await storeLastRuns(api.db, [summary]);
       const answer = await api.call('GET', '/v1/jobs');
       assert.equal(answer.status, 200);
       const jobs = field(answer, 'jobs') as { job: { name: string }; lastRun: unknown }[];

@@ -7,6 +7,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { SKIP_REASON_FORBID } from '../../agent/dispatcher.ts';
 import type { RunRecord } from '../../core/run-log.ts';
 import { freePort, startStack, waitUntil, type Stack } from '../stack/index.ts';
+import { findLastRuns } from '../contract/last-runs.ts';
 import {
   startAgentProcess,
   type AgentProcess,
@@ -120,7 +121,7 @@ describe('operator essentials', () => {
       'every attempt serves the same tick',
     );
     const lastRun = await waitUntil(
-      () => world.db.collection('last_run').findOne({ jobName: 'flaky' }),
+      async () => (await findLastRuns(world.db, { jobName: 'flaky' }))[0],
       { timeoutMs: 5_000, what: 'the last-run summary' },
     );
     assert.equal(lastRun.status, 'succeeded');

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { MongoClient, type Db } from 'mongodb';
 import { createRunLogWriter, ensureRunLogIndexes } from '../../agent/run-log-writer.ts';
 import { openSpillJournal } from '../../agent/spill-journal.ts';
+import { findLastRuns } from '../contract/last-runs.ts';
 import type { RunRecord } from '../../core/run-log.ts';
 import { startStack, uniqueDatabase, type Stack } from '../stack/index.ts';
 
@@ -69,7 +70,7 @@ describe('run-log writer against the MongoDB-wire server', () => {
     for (let job = 0; job < 50; job++) writer.accept(record(`job-${job}`, `old-${job}`, 1_000));
     await writer.drained();
     await writer.stop(1_000);
-    const summaries = await db.collection('last_run').find({}).toArray();
+    const summaries = await findLastRuns(db);
     assert.equal(summaries.length, 50);
     assert.ok(
       summaries.every((s) => String(s.runId).startsWith('new-') && s.status === 'failed'),
@@ -98,10 +99,7 @@ describe('run-log writer against the MongoDB-wire server', () => {
     const updated = created && (await within30s());
     await writer.stop(1_000);
     assert.ok(created && updated, 'both batches were written within 30 s each');
-    const summaries = await db
-      .collection('last_run')
-      .find({ jobName: { $regex: '^wide-' } })
-      .toArray();
+    const summaries = await findLastRuns(db, { jobName: { $regex: '^wide-' } });
     assert.equal(summaries.length, 250);
     assert.ok(summaries.every((s) => String(s.runId).startsWith('wide-second-')));
   });

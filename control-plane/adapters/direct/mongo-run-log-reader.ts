@@ -1,5 +1,5 @@
 /**
- * Run logs from MongoDB (collections `log` and `last_run`). Only equality filters, `$in`, `$or`
+ * Run logs from MongoDB (collection `log`, and the last-run shards `last_run_NN`). Only equality filters, `$in`, `$or`
  * of range comparisons, sort and limit: all of it works on FerretDB 1.24 as on MongoDB. Indexes
  * are the agent's to create; these queries are correct without them, only slower.
  */
@@ -8,7 +8,11 @@ import type { RunCursor } from '../../../core/api.ts';
 import { encodeRunCursor, previewRun, toLastRunSummary, toRunRecord } from '../../../core/api.ts';
 import { isValidRunId } from '../../../core/names.ts';
 import type { LastRunSummary } from '../../../core/run-log.ts';
-import { LAST_RUN_COLLECTION, RUN_LOG_COLLECTION } from '../../../core/run-log.ts';
+import {
+  byLastRunCollection,
+  LEGACY_LAST_RUN_COLLECTION,
+  RUN_LOG_COLLECTION,
+} from '../../../core/run-log.ts';
 import { isCount } from '../../../core/wire.ts';
 import type { RunLogReader } from '../../ports.ts';
 import { orUnavailable } from './unavailable.ts';
@@ -37,7 +41,14 @@ function cursorOf(doc: Record<string, unknown>): RunCursor | null {
 
 export function createMongoRunLogReader(db: Db): RunLogReader {
   const log = db.collection(RUN_LOG_COLLECTION);
-  const lastRun = db.collection(LAST_RUN_COLLECTION);
+
+  /** The summaries of `names` in one collection, as stored (validated by the caller). */
+  async function summariesIn(collection: string, names: readonly string[]): Promise<Document[]> {
+    return db
+      .collection(collection)
+      .find({ jobName: { $in: [...names] } })
+      .toArray();
+  }
   const mongo = <T>(operation: () => Promise<T>) => orUnavailable('MongoDB', operation);
 
   return {
@@ -66,7 +77,16 @@ export function createMongoRunLogReader(db: Db): RunLogReader {
     lastRuns: (names) =>
       mongo(async () => {
         if (names.length === 0) return [];
-        const docs = await lastRun.find({ jobName: { $in: [...names] } }).toArray();
+        const sharded = await Promise.all(
+          [...byLastRunCollection(names, (name) => name)].map(([collection, inIt]) =>
+            summariesIn(collection, inIt),
+          ),
+        );
+        const docs = sharded.flat();
+        const found = new Set<unknown>(docs.map((doc): unknown => doc.jobName));
+        const unseen = names.filter((name) => !found.has(name));
+        if (unseen.length > 0)
+          docs.push(...(await summariesIn(LEGACY_LAST_RUN_COLLECTION, unseen)));
         // One summary per job is the agent's rule; should two exist, the newer tick wins.
         const byName = new Map<string, LastRunSummary>();
         for (const doc of docs) {
