@@ -53,7 +53,8 @@ export async function openFleet(stack: Stack, options: FleetOptions = {}): Promi
   let runningArgs: readonly string[] = FLEET_AGENT_ARGS;
   if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
   const bundle = findAgentBundle();
-  const entry: AgentEntry = bundle === undefined ? { kind: 'tsx' } : { kind: 'bundle', path: bundle };
+  const entry: AgentEntry =
+    bundle === undefined ? { kind: 'tsx' } : { kind: 'bundle', path: bundle };
   const launcher = bundle === undefined ? undefined : launcherForBundle(bundle);
   const installedArgs = launcher === undefined ? [] : ['--launcher-path', launcher];
   const nodeFlags = [

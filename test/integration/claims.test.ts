@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
-import { createClaims, lockValue, type Claims } from '../../agent/claim.ts';
+import { createClaims, lockValue } from '../../agent/claim.ts';
 import { createSession, type Session } from '../../agent/session.ts';
 import type { RunningEntry } from '../../core/coordination.ts';
 import type { Job } from '../../core/job.ts';
