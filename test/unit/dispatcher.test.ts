@@ -1,0 +1,149 @@
+/**
+ * The dispatcher's ordering rules, with in-memory stand-ins for etcd and the runner: a burst
+ * beyond maxConcurrentRuns waits for room and runs in order (late, not dropped), and a tick
+ * superseded by a later due tick of the same job runs once, for the later tick.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Claims, TickClaim } from '../../agent/claim.ts';
+import type { ClusterView } from '../../agent/cluster-view.ts';
+import { createDispatcher } from '../../agent/dispatcher.ts';
+import { createLockHistory } from '../../agent/lock-history.ts';
+import type { RunLogWriter } from '../../agent/run-log-writer.ts';
+import type { Runner } from '../../agent/runner.ts';
+import type { Session } from '../../agent/session.ts';
+import type { RunningEntry } from '../../core/coordination.ts';
+import type { Job } from '../../core/job.ts';
+import { job } from '../contract/records.ts';
+
+const T0 = Date.UTC(2026, 11, 7, 4, 0, 0);
+
+interface World {
+  readonly fire: (j: Job, tickMs: number) => void;
+  /** Ticks whose runs started, in order, as `job@tick`. */
+  readonly started: string[];
+  readonly events: { event: string; detail: Record<string, unknown> }[];
+  /** Ends the oldest run still going. */
+  endOldestRun(): void;
+  /** Resolves once `count` runs have started. */
+  startedCount(count: number): Promise<void>;
+  settle(): Promise<void>;
+}
+
+function world(jobs: readonly Job[], maxConcurrentRuns: number, nowMs: () => number): World {
+  const jobMap = new Map(jobs.map((j) => [j.name, j]));
+  const claimed = new Map<string, number>();
+  const view: ClusterView = {
+    jobs: jobMap,
+    workers: new Map(),
+    running: new Map(),
+    hasManual: () => false,
+    lastClaimedTick: (name) => claimed.get(name) ?? 0,
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
+  const session = { isLive: () => true } as unknown as Session;
+  const claims: Claims = {
+    claimTick(j, tickMs): Promise<TickClaim> {
+      const previous = claimed.get(j.name) ?? null;
+      if (previous !== null && previous >= tickMs)
+        return Promise.resolve({ outcome: 'taken', previousTick: null });
+      claimed.set(j.name, tickMs);
+      return Promise.resolve({ outcome: 'claimed', previousTick: previous });
+    },
+    tickClaimed: () => Promise.resolve(false),
+    claimManual: () => Promise.resolve('taken'),
+    release: () => Promise.resolve(),
+    reattach: () => Promise.resolve(true),
+    claimChore: () => Promise.resolve(false),
+  };
+  const started: string[] = [];
+  const running: (() => void)[] = [];
+  let startedWaiter: { count: number; resolve: () => void } | null = null;
+  const runner = {
+    get activeCount() {
+      return running.length;
+    },
+    hasCapacity: (reserved = 0) => running.length + reserved < maxConcurrentRuns,
+    prepare: (j: Job, tickMs: number): RunningEntry => ({
+      runId: `${j.name}-${tickMs}`,
+      jobName: j.name,
+      agentId: 'agent-a',
+      host: 'host-a',
+      pid: 0,
+      planTime: tickMs,
+      startTime: nowMs(),
+      command: j.command,
+    }),
+    start(j: Job, entry: RunningEntry) {
+      started.push(`${j.name}@${entry.planTime - T0}`);
+      if (startedWaiter && started.length >= startedWaiter.count) startedWaiter.resolve();
+      return new Promise<void>((resolve) => running.push(resolve));
+    },
+  } as unknown as Runner;
+  const writer = { accept: () => undefined } as unknown as RunLogWriter;
+  const events: World['events'] = [];
+  const dispatcher = createDispatcher(view, session, claims, runner, writer, {
+    agentId: 'agent-a',
+    host: 'host-a',
+    labels: {},
+    claimGraceMs: 1_000,
+    misfireWindowMs: 60_000,
+    lockHistory: createLockHistory(nowMs),
+    now: nowMs,
+    onEvent: (event, detail) => events.push({ event, detail }),
+  });
+  return {
+    fire: (j, tickMs) => dispatcher.fire(j, tickMs),
+    started,
+    events,
+    endOldestRun() {
+      running.shift()?.();
+    },
+    startedCount(count) {
+      if (started.length >= count) return Promise.resolve();
+      return new Promise((resolve) => (startedWaiter = { count, resolve }));
+    },
+    settle: () => new Promise((resolve) => setImmediate(resolve)),
+  };
+}
+
+describe('dispatcher', () => {
+  it('runs a burst beyond maxConcurrentRuns late and in order, dropping none', async () => {
+    const jobs = ['a', 'b', 'c', 'd', 'e'].map((name) => job(name, { concurrency: 'allow' }));
+    const w = world(jobs, 2, () => T0 + 10);
+    for (const j of jobs) w.fire(j, T0);
+    await w.startedCount(2);
+    await w.settle();
+    assert.deepEqual(w.started, ['a@0', 'b@0'], 'two runs at a time');
+    assert.ok(w.events.some((e) => e.event === 'claim:atCapacity'));
+    for (let ended = 1; ended <= 3; ended++) {
+      w.endOldestRun();
+      await w.startedCount(2 + ended);
+      await w.settle();
+      assert.equal(w.started.length, 2 + ended, 'each run that ends makes room for one');
+    }
+    assert.deepEqual(w.started, ['a@0', 'b@0', 'c@0', 'd@0', 'e@0']);
+  });
+
+  it('runs a job once, for its latest tick, when a later tick is due before the first is claimed', async () => {
+    const [busy, late] = [job('busy', { concurrency: 'allow' }), job('late')];
+    const w = world([busy, late], 1, () => T0 + 1_500);
+    w.fire(busy, T0);
+    await w.startedCount(1);
+    w.fire(late, T0);
+    w.fire(late, T0 + 1_000);
+    await w.settle();
+    w.endOldestRun();
+    await w.startedCount(2);
+    await w.settle();
+    w.endOldestRun();
+    await w.settle();
+    assert.deepEqual(w.started, ['busy@0', 'late@1000']);
+    const superseded = w.events.filter((e) => e.event === 'claim:superseded');
+    assert.deepEqual(
+      superseded.map((e) => e.detail.tick),
+      [T0],
+    );
+  });
+});
