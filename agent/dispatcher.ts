@@ -144,7 +144,17 @@ export function createDispatcher(
     pending.add(timer);
   }
 
-  function reportSkips(job: Job, previousTick: number | null, tickMs: number): void {
+  /**
+   * Records the ticks between the one claimed before and `tickMs` as skipped, with why. Only a
+   * lock span that began before this claim was sent can have held up those ticks: a later one is
+   * this claim's own lock, which the watch may show before the claim's answer arrives.
+   */
+  function reportSkips(
+    job: Job,
+    previousTick: number | null,
+    tickMs: number,
+    claimSentAt: number,
+  ): void {
     if (previousTick === null) return;
     const missed = missedTicks(
       parseSchedule(job.cronExpr, job.timezone),
@@ -161,7 +171,7 @@ export function createDispatcher(
       options.lockHistory.heldDuring(
         job.name,
         missed.firstMissed,
-        missed.lastMissed + options.misfireWindowMs,
+        Math.min(missed.lastMissed + options.misfireWindowMs, claimSentAt - 1),
       )
         ? SKIP_REASON_FORBID
         : agentsStartedSince
@@ -189,7 +199,12 @@ export function createDispatcher(
     job: Job,
     tickMs: number,
     rank: number,
-  ): Promise<{ job: Job; entry: RunningEntry; previousTick: number | null } | null> {
+  ): Promise<{
+    job: Job;
+    entry: RunningEntry;
+    previousTick: number | null;
+    claimSentAt: number;
+  } | null> {
     if (!runner.hasCapacity(claiming)) emit('claim:atCapacity', { job: job.name, tick: tickMs });
     if (!(await reserveRoom())) return null;
     let won = false;
@@ -218,12 +233,13 @@ export function createDispatcher(
       if (!accepting) return null;
       const entry = runner.prepare(current, tickMs);
       const startedAt = performance.now();
+      const claimSentAt = options.now();
       const { outcome, previousTick } = await claims.claimTick(current, tickMs, entry);
       options.metrics?.etcdCall.observe((performance.now() - startedAt) / 1000, { op: 'claim' });
       options.metrics?.claims.inc({ outcome: outcome === 'claimed' ? 'won' : outcome });
       emit('claim:outcome', { job: job.name, tick: tickMs, rank, outcome });
       won = outcome === 'claimed';
-      return won ? { job: current, entry, previousTick } : null;
+      return won ? { job: current, entry, previousTick, claimSentAt } : null;
     } finally {
       // A won claim stays counted until the runner holds its run (see startClaimed).
       if (!won) claimDone();
@@ -249,7 +265,7 @@ export function createDispatcher(
   async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
     const claimed = await claimSlots.run(() => claimIfDue(job, tickMs, rank));
     if (!claimed) return;
-    reportSkips(claimed.job, claimed.previousTick, tickMs);
+    reportSkips(claimed.job, claimed.previousTick, tickMs, claimed.claimSentAt);
     await startClaimed(claimed.job, claimed.entry, {
       scheduleTime: options.now(),
       trigger: 'schedule',

@@ -5,8 +5,9 @@
  *
  * Times are when the watch delivered the change, a little after etcd applied it. A late claim
  * takes the lock after its tick, so a skipped tick counts as the lock's when a span of it falls
- * anywhere from that tick to the end of the tick's misfire window. Several spans are kept: the
- * agent reporting a gap has just taken the lock again, and its watch may show that first.
+ * anywhere from that tick to the end of the tick's misfire window, or to the claim that found
+ * the gap if that came first (the dispatcher's reportSkips). Several spans are kept: the agent
+ * reporting a gap has just taken the lock again, and its watch may show that first.
  */
 export interface LockHistory {
   changed(jobName: string, held: boolean): void;

@@ -8,12 +8,13 @@ import { describe, it } from 'node:test';
 import type { Claims, TickClaim } from '../../agent/claim.ts';
 import type { ClusterView } from '../../agent/cluster-view.ts';
 import { createDispatcher } from '../../agent/dispatcher.ts';
-import { createLockHistory } from '../../agent/lock-history.ts';
+import { createLockHistory, type LockHistory } from '../../agent/lock-history.ts';
 import type { RunLogWriter } from '../../agent/run-log-writer.ts';
 import type { Runner } from '../../agent/runner.ts';
 import type { Session } from '../../agent/session.ts';
 import type { RunningEntry } from '../../core/coordination.ts';
 import type { Job } from '../../core/job.ts';
+import type { RunRecord } from '../../core/run-log.ts';
 import { job } from '../contract/records.ts';
 
 const T0 = Date.UTC(2026, 11, 7, 4, 0, 0);
@@ -23,6 +24,8 @@ interface World {
   /** Ticks whose runs started, in order, as `job@tick`. */
   readonly started: string[];
   readonly events: { event: string; detail: Record<string, unknown> }[];
+  /** Skip records written, as their reasons. */
+  readonly skipReasons: string[];
   /** Ends the oldest run still going. */
   endOldestRun(): void;
   /** Resolves once `count` runs have started. */
@@ -30,9 +33,22 @@ interface World {
   settle(): Promise<void>;
 }
 
-function world(jobs: readonly Job[], maxConcurrentRuns: number, nowMs: () => number): World {
+interface WorldOptions {
+  /** Ticks claimed before the test starts, by job. */
+  readonly claimedBefore?: Readonly<Record<string, number>>;
+  /** Runs inside each claim, before its answer: what the agent's watch may show meanwhile. */
+  readonly duringClaim?: (lockHistory: LockHistory, j: Job) => void;
+}
+
+function world(
+  jobs: readonly Job[],
+  maxConcurrentRuns: number,
+  nowMs: () => number,
+  options: WorldOptions = {},
+): World {
   const jobMap = new Map(jobs.map((j) => [j.name, j]));
-  const claimed = new Map<string, number>();
+  const claimed = new Map<string, number>(Object.entries(options.claimedBefore ?? {}));
+  const lockHistory = createLockHistory(nowMs);
   const view: ClusterView = {
     jobs: jobMap,
     workers: new Map(),
@@ -49,6 +65,7 @@ function world(jobs: readonly Job[], maxConcurrentRuns: number, nowMs: () => num
       if (previous !== null && previous >= tickMs)
         return Promise.resolve({ outcome: 'taken', previousTick: null });
       claimed.set(j.name, tickMs);
+      options.duringClaim?.(lockHistory, j);
       return Promise.resolve({ outcome: 'claimed', previousTick: previous });
     },
     tickClaimed: () => Promise.resolve(false),
@@ -81,7 +98,12 @@ function world(jobs: readonly Job[], maxConcurrentRuns: number, nowMs: () => num
       return new Promise<void>((resolve) => running.push(resolve));
     },
   } as unknown as Runner;
-  const writer = { accept: () => undefined } as unknown as RunLogWriter;
+  const skipReasons: string[] = [];
+  const writer = {
+    accept: (record: RunRecord) => {
+      if (record.skip) skipReasons.push(record.skip.reason);
+    },
+  } as unknown as RunLogWriter;
   const events: World['events'] = [];
   const dispatcher = createDispatcher(view, session, claims, runner, writer, {
     agentId: 'agent-a',
@@ -89,7 +111,7 @@ function world(jobs: readonly Job[], maxConcurrentRuns: number, nowMs: () => num
     labels: {},
     claimGraceMs: 1_000,
     misfireWindowMs: 60_000,
-    lockHistory: createLockHistory(nowMs),
+    lockHistory,
     now: nowMs,
     onEvent: (event, detail) => events.push({ event, detail }),
   });
@@ -97,6 +119,7 @@ function world(jobs: readonly Job[], maxConcurrentRuns: number, nowMs: () => num
     fire: (j, tickMs) => dispatcher.fire(j, tickMs),
     started,
     events,
+    skipReasons,
     endOldestRun() {
       running.shift()?.();
     },
@@ -145,5 +168,19 @@ describe('dispatcher', () => {
       superseded.map((e) => e.detail.tick),
       [T0],
     );
+  });
+
+  it('says ticks missed while no agent was alive were not claimed for that, even when its own new lock shows first', async () => {
+    // The agent was down from T0 to T0 + 6 s; its first claim after the restart finds the gap,
+    // and its watch delivers the lock of that very claim before the claim's answer.
+    const heartbeat = job('heartbeat', { concurrency: 'forbid', cronExpr: '* * * * * *' });
+    const w = world([heartbeat], 4, () => T0 + 6_050, {
+      claimedBefore: { heartbeat: T0 },
+      duringClaim: (lockHistory, j) => lockHistory.changed(j.name, true),
+    });
+    w.fire(heartbeat, T0 + 6_000);
+    await w.startedCount(1);
+    await w.settle();
+    assert.deepEqual(w.skipReasons, ['no agent alive']);
   });
 });
