@@ -2,8 +2,9 @@
  * The agent as the installer ships it: the newest esbuild bundle (dist/agent/*.cjs, built by
  * `prebench`), the cronplane-launcher built with it, and the node flags of the installed unit.
  */
-import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { firstExecutable } from '../../test/stack/index.ts';
 
 /** The node flags install/install.sh's systemd unit runs the bundle with. */
 export const INSTALLED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
@@ -40,12 +41,5 @@ export function launcherForBundle(bundle: string): string | undefined {
     join(dirname(bundle), `cronplane-launcher-${version}-linux-${arch}`),
     resolve(import.meta.dirname, `../../dist/launcher/linux-${arch}/cronplane-launcher`),
   ];
-  return candidates.find((candidate) => {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return firstExecutable(candidates);
 }

@@ -4,11 +4,11 @@
  * protocol) built with the Go toolchain on the machine and run once per bench run.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { findExecutable } from '../../test/stack/index.ts';
+import { findExecutable, firstExecutable } from '../../test/stack/index.ts';
 
 const run = promisify(execFile);
 const SOURCE = resolve(import.meta.dirname, '../launch-reference');
@@ -31,14 +31,7 @@ export interface ReferenceResult extends ReferenceSpec {
 export function findGo(): string | undefined {
   const onPath = findExecutable('go');
   if (onPath !== undefined) return onPath;
-  return GO_FALLBACKS.find((candidate) => {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return firstExecutable(GO_FALLBACKS);
 }
 
 /** Builds the reference launcher and runs it once; throws when Go or the run fails. */

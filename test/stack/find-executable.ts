@@ -1,4 +1,4 @@
-/** Looks a command up on PATH the way a shell would, without spawning one. */
+/** Looks a command up on PATH the way a shell would, without spawning one; or in a fixed list. */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -14,4 +14,16 @@ export function findExecutable(command: string, path = process.env.PATH ?? ''): 
     }
   }
   return undefined;
+}
+
+/** The first of `candidates` that this process may execute (a fixed list, not a PATH search). */
+export function firstExecutable(candidates: readonly string[]): string | undefined {
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

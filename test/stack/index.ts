@@ -13,6 +13,6 @@ export {
 } from './process.ts';
 export { createLogTail, type LogTail } from './log-tail.ts';
 export { freePort, retryOnPortClash } from './free-port.ts';
-export { findExecutable } from './find-executable.ts';
+export { findExecutable, firstExecutable } from './find-executable.ts';
 export { uniqueDatabase, uniquePrefix } from './isolation.ts';
 export { waitUntil, WaitTimeoutError, type Truthy, type WaitOptions } from './wait.ts';
