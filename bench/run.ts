@@ -27,7 +27,7 @@ import * as propagation from './figures/propagation.ts';
 import * as spread from './figures/spread.ts';
 import { createContext, type BenchContext } from './lib/context.ts';
 import { deleteAllJobs } from './lib/jobs.ts';
-import { closeBenchClients, ensureMongoWritable } from './lib/load.ts';
+import { closeBenchClients, ensureMongoWritable } from './lib/bench-db.ts';
 import { describeMachine, loadAverage } from './lib/machine.ts';
 import { summarizeProfiles, type ProfileSummary } from './lib/profile.ts';
 import { renderTable, type FigureResult, type Row } from './lib/report.ts';

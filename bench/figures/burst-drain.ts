@@ -16,14 +16,9 @@ import { LAUNCH_COMMAND, type BenchContext, type SteadyLoad } from '../lib/conte
 import { DEFAULT_AGENT_ARGS } from '../lib/fleet.ts';
 import { padded } from '../lib/jobs.ts';
 import type { ReferenceResult } from '../lib/launch-reference.ts';
-import {
-  cpuRow,
-  integrityRow,
-  loopDelayRow,
-  resetLastRuns,
-  runFleetLoad,
-  type LoadResult,
-} from '../lib/load.ts';
+import { resetLastRuns } from '../lib/bench-db.ts';
+import { runFleetLoad, type LoadResult } from '../lib/load.ts';
+import { cpuRow, integrityRow, loopDelayRow } from '../lib/load-rows.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { distribution, fmt, fmtDistribution } from '../lib/stats.ts';
 

@@ -7,7 +7,8 @@
 import { AGENT_DEFAULTS } from '../../agent/config.ts';
 import type { BenchContext, SteadyLoad } from '../lib/context.ts';
 import { padded } from '../lib/jobs.ts';
-import { cpuRow, integrityRow, loopDelayRow, runFleetLoad, type LoadResult } from '../lib/load.ts';
+import { runFleetLoad, type LoadResult } from '../lib/load.ts';
+import { cpuRow, integrityRow, loopDelayRow } from '../lib/load-rows.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { fmt, fmtDistribution } from '../lib/stats.ts';
 

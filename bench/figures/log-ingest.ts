@@ -28,7 +28,7 @@ import { uniqueDatabase, waitUntil } from '../../test/stack/index.ts';
 import { startBenchAgent } from '../lib/agent.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { deleteAllJobs, padded, putJobs } from '../lib/jobs.ts';
-import { benchDb, seedLastRuns } from '../lib/load.ts';
+import { benchDb, seedLastRuns } from '../lib/bench-db.ts';
 import { dirBytes, rssMiB } from '../lib/proc.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { fmt, sleep } from '../lib/stats.ts';

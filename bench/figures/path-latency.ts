@@ -7,7 +7,8 @@
  */
 import { LAUNCH_COMMAND, type BenchContext, type SteadyLoad } from '../lib/context.ts';
 import { DEFAULT_AGENT_ARGS } from '../lib/fleet.ts';
-import { cpuRow, integrityRow, loopDelayRow, resetLastRuns } from '../lib/load.ts';
+import { resetLastRuns } from '../lib/bench-db.ts';
+import { cpuRow, integrityRow, loopDelayRow } from '../lib/load-rows.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { fmtDistribution } from '../lib/stats.ts';
 

@@ -4,7 +4,7 @@
  * rendezvous hashing, so the share is even in expectation; the figure shows how close it lands.
  */
 import type { BenchContext, SteadyLoad } from '../lib/context.ts';
-import { cpuNote, integrityRow } from '../lib/load.ts';
+import { cpuNote, integrityRow } from '../lib/load-rows.ts';
 import { judge, type Row } from '../lib/report.ts';
 import { fmtDistribution } from '../lib/stats.ts';
 

@@ -26,16 +26,16 @@
  * the runs outlast it) from just before the first tick until every claim has settled and every
  * run it won has been launched and has ended — the records' drain into MongoDB comes after.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient, type Db, type Document } from 'mongodb';
+import type { Document } from 'mongodb';
 import type { Etcd3 } from 'etcd3';
 import { AGENT_DEFAULTS } from '../../agent/config.ts';
 import { decodeTick } from '../../core/keys.ts';
-import { byLastRunCollection, lastRunCollections } from '../../core/run-log.ts';
 import { waitUntil } from '../../test/stack/index.ts';
 import type { Stack } from '../../test/stack/index.ts';
 import type { AgentEvent, BenchAgent } from './agent.ts';
+import { benchDb, seedLastRuns, writable } from './bench-db.ts';
+import { tallyTicks, type LogDoc } from './tally.ts';
 import { etcdWriteCounts, totalWrites, writesBetween, type WriteCounts } from './etcd-metrics.ts';
 import type { Fleet } from './fleet.ts';
 import { deleteAllJobs, firstTickFrom, putJobs, ticksBetween, type BenchJob } from './jobs.ts';
@@ -48,8 +48,7 @@ import {
   machineCpu,
   type MachineCpu,
 } from './proc.ts';
-import { judge, type Row } from './report.ts';
-import { distribution, fmt, sleep, type Distribution } from './stats.ts';
+import { distribution, sleep, type Distribution } from './stats.ts';
 
 export interface LoadSpec {
   readonly agents: number;
@@ -177,84 +176,6 @@ const CLAIMS_QUIET_MS = 5_000;
 /** The agents' `agent:loopDelay` interval (agent/loop-monitor.ts). */
 const LOOP_DELAY_INTERVAL_MS = 5_000;
 
-const benchClients = new Map<string, MongoClient>();
-
-/**
- * The bench's own reads, each bounded (client-side timeout): a server that hangs must not hang
- * the benchmark. Closed by closeBenchClients().
- */
-export function benchDb(stack: Stack, database: string): Db {
-  let client = benchClients.get(stack.mongo.url);
-  if (!client) {
-    // socketTimeoutMS: the driver's per-operation timeout (timeoutMS) is not in effect in 7.x.
-    client = new MongoClient(stack.mongo.url, {
-      socketTimeoutMS: 15_000,
-      serverSelectionTimeoutMS: 10_000,
-    });
-    benchClients.set(stack.mongo.url, client);
-  }
-  return client.db(database);
-}
-
-export async function closeBenchClients(): Promise<void> {
-  const clients = [...benchClients.values()];
-  benchClients.clear();
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-}
-
-/**
- * One last-run summary per job, older than any run: the steady state of a fleet whose jobs have
- * all run before, so the agents' summary upserts update a document rather than insert the first
- * one. (It was added while FerretDB 1.24 kept wedging; the cause turned out to be update commands
- * with 100 or more matching statements, which the agent no longer sends — see
- * LAST_RUN_UPSERTS_PER_COMMAND in agent/run-log-writer.ts.) On MongoDB this changes nothing.
- */
-export async function seedLastRuns(db: Db, jobNames: readonly string[]): Promise<void> {
-  const docs = jobNames.map((jobName) => ({
-    jobName,
-    runId: `${jobName}-seed`,
-    status: 'succeeded',
-    planTime: 0,
-    startTime: 0,
-    endTime: 0,
-    exitCode: 0,
-    agentId: 'bench-seed',
-  }));
-  for (const [collection, inIt] of byLastRunCollection(docs, (doc) => doc.jobName)) {
-    await db
-      .collection(collection)
-      .insertMany(inIt, { ordered: false })
-      .catch(() => undefined); // a summary that already exists is as good
-  }
-}
-
-/**
- * True when the database takes a write (within the client's socket timeout). A read is not
- * enough: with FerretDB wedged, reads still answer while every write waits.
- */
-async function writable(db: Db): Promise<boolean> {
-  try {
-    await db
-      .collection('bench_probe')
-      .updateOne({ _id: 'probe' as never }, { $set: { at: Date.now() } }, { upsert: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Restarts the MongoDB-wire server if a write to a scratch database hangs; true if it did. */
-export async function ensureMongoWritable(
-  stack: Stack,
-  log: (message: string) => void,
-): Promise<boolean> {
-  if (stack.mongo.kind === 'external') return false;
-  if (await writable(benchDb(stack, 'cronplane_bench_probe'))) return false;
-  log('the MongoDB-wire server does not take writes: restarting it');
-  await stack.mongo.restart();
-  return true;
-}
-
 const CLAIM_EVENTS = new Set([
   'claim:outcome',
   'claim:misfire',
@@ -273,16 +194,6 @@ interface Snapshot {
   readonly mongoCpu: number;
   readonly machine: MachineCpu;
   readonly writes: WriteCounts | null;
-}
-
-interface LogDoc {
-  readonly jobName: string;
-  readonly planTime: number;
-  readonly status: string;
-  readonly agentId: string;
-  readonly startTime: number;
-  readonly attempt?: number;
-  readonly skip?: { count: number; firstMissed: number; lastMissed: number } | null;
 }
 
 const PROJECTION = {
@@ -575,64 +486,18 @@ export async function runFleetLoad(
   }
   for (const off of watchers) off();
 
-  const seen = new Map<string, number>();
-  let lost = 0;
-  const recordLateness: number[] = [];
-  for (const doc of docs) {
-    if ((doc.attempt ?? 1) !== 1) continue;
-    const key = `${doc.jobName}@${doc.planTime}`;
-    seen.set(key, (seen.get(key) ?? 0) + 1);
-    if (doc.status === 'lost') lost++;
-    else recordLateness.push(doc.startTime - doc.planTime);
-  }
   const inRange = (e: AgentEvent, field: string): boolean => inWindowTick(e[field]);
-  // Runs the agents announced: a record still in an agent's writer when the wait ends is
-  // "unlogged", not missed; two announcements of one tick are a duplicate all the same.
-  const started = new Map<string, number>();
-  const runsByAgent: Record<string, number> = {};
-  const byTick = new Map<number, { started: number; last: number }>();
-  for (const agent of agents) {
-    runsByAgent[agent.agentId] = 0;
-    for (const e of agent.events) {
-      if (e.event !== 'run:started' || e.attempt !== 1 || typeof e.job !== 'string') continue;
-      if (!names.has(e.job) || !inRange(e, 'planTime')) continue;
-      const key = `${e.job}@${String(e.planTime)}`;
-      started.set(key, (started.get(key) ?? 0) + 1);
-      runsByAgent[agent.agentId] = (runsByAgent[agent.agentId] ?? 0) + 1;
-      const tick = byTick.get(Number(e.planTime)) ?? { started: 0, last: -Infinity };
-      tick.started++;
-      tick.last = Math.max(tick.last, Number(e.latenessMs));
-      byTick.set(Number(e.planTime), tick);
-    }
-  }
-  let missed = 0;
-  let unlogged = 0;
-  const expectedByTick = new Map<number, number>();
-  for (const job of spec.jobs) {
-    for (const tick of expected.get(job.cronExpr) ?? []) {
-      expectedByTick.set(tick, (expectedByTick.get(tick) ?? 0) + 1);
-      const key = `${job.name}@${tick}`;
-      if (seen.has(key)) continue;
-      if (started.has(key)) {
-        if (verify === 'records') unlogged++;
-      } else missed++;
-    }
-  }
-  const launchesByTick: TickLaunches[] = [...expectedByTick.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([tick, due]) => {
-      const launches = byTick.get(tick);
-      return {
-        tick,
-        expected: due,
-        started: launches?.started ?? 0,
-        lastLaunchMs: launches ? launches.last : NaN,
-      };
-    });
-  const duplicates = Math.max(
-    [...seen.values()].reduce((n, c) => n + Math.max(0, c - 1), 0),
-    [...started.values()].reduce((n, c) => n + Math.max(0, c - 1), 0),
-  );
+  const tally = tallyTicks({
+    docs,
+    agents,
+    names,
+    jobs: spec.jobs,
+    expected,
+    inWindowTick,
+    verify,
+  });
+  const { seen, lost, recordLateness, started, runsByAgent, missed, unlogged, duplicates } = tally;
+  const { launchesByTick } = tally;
 
   const lateness: number[] = [];
   const claimedAfter: number[] = [];
@@ -724,118 +589,5 @@ export async function runFleetLoad(
     launchesByTick,
     machineBusyPercent: busyPercent(before.machine, after.machine),
     snapshotSlipMs,
-  };
-}
-
-/** Targets of the launch path (issue 14) for every fleet load. */
-export const AGENT_CPU_PER_RUN_TARGET_MS = 1.5;
-export const LOOP_DELAY_P99_TARGET_MS = 10;
-
-/** Where the time went: the agents' and launchers' CPU per run, the servers', the machine's. */
-export function cpuNote(load: LoadResult): string {
-  const launcher =
-    load.launchers > 0 ? `launchers ${fmt(load.launcherCpuMsPerRun)} ms per run; ` : '';
-  return (
-    `agents used ${fmt(load.agentCpuMsPerRun)} ms CPU per run (${fmt(load.agentCpuPercent)} % of a core ` +
-    `together); ${launcher}etcd ${fmt(load.etcdCpuPercent)} %, MongoDB-wire server ` +
-    `${fmt(load.mongoCpuPercent)} % of a core; the machine was ${fmt(load.machineBusyPercent)} % busy ` +
-    `(all ${availableParallelism()} cores)`
-  );
-}
-
-/**
- * CPU per run: the agents' own processes (judged), their launchers apart; neither includes the
- * runs' shells. `judged` false for loads where the agents' idle work dominates (1 run/s).
- */
-export function cpuRow(label: string, load: LoadResult, judged = true): Row {
-  const launcher = load.launchers > 0 ? fmt(load.launcherCpuMsPerRun) : 'none';
-  const executors = [...new Set(Object.values(load.executors))].join(', ');
-  return {
-    measure: `${label}: CPU per run, agent / launcher`,
-    value: `${fmt(load.agentCpuMsPerRun)} / ${launcher} ms`,
-    target: `agent ≤ ${AGENT_CPU_PER_RUN_TARGET_MS} ms`,
-    verdict: judged ? judge(load.agentCpuMsPerRun <= AGENT_CPU_PER_RUN_TARGET_MS) : 'info',
-    note:
-      `${load.lateness.count} runs over ${fmt(load.measuredMs / 1000)} s; agents ${fmt(load.agentCpuPercent)} %, ` +
-      `launchers ${fmt(load.launcherCpuPercent)} %, etcd ${fmt(load.etcdCpuPercent)} %, ` +
-      `MongoDB-wire server ${fmt(load.mongoCpuPercent)} % of a core; machine ${fmt(load.machineBusyPercent)} % ` +
-      `busy; executor ${executors}${load.launchers < load.agents ? ` (${load.launchers} launcher(s) found for ${load.agents} agents)` : ''}` +
-      (judged ? '' : "; at this rate the agents' idle work dominates, so not judged"),
-  };
-}
-
-/** The agents' event-loop delay over the load (largest p99 of their 5-s intervals). */
-export function loopDelayRow(label: string, load: LoadResult): Row {
-  const measure = `${label}: agents' event-loop delay p99`;
-  if (load.loopDelay === null) {
-    return {
-      measure,
-      value: 'not measured',
-      target: `≤ ${LOOP_DELAY_P99_TARGET_MS} ms`,
-      verdict: 'n/a',
-      note: 'the agents emitted no agent:loopDelay events (an agent older than its loop monitor)',
-    };
-  }
-  const d = load.loopDelay;
-  return {
-    measure,
-    value: `${fmt(d.p99MaxMs)} ms`,
-    target: `≤ ${LOOP_DELAY_P99_TARGET_MS} ms`,
-    verdict: judge(d.p99MaxMs <= LOOP_DELAY_P99_TARGET_MS),
-    note: `the largest p99 of ${d.intervals} 5-s intervals (all agents) overlapping the load; median p99 ${fmt(d.p99MedianMs)} ms, largest delay ${fmt(d.maxMs)} ms`,
-  };
-}
-
-/**
- * Forgets the last-run summaries of jobs gone: FerretDB scans a whole collection for each
- * upsert, so summaries left by earlier figures (10,000 after figure 1's burst) would make the
- * next figure's writes slower than its own jobs make them.
- */
-export async function resetLastRuns(stack: Stack, fleet: Fleet): Promise<void> {
-  const db = benchDb(stack, fleet.world.database);
-  await Promise.all(
-    lastRunCollections().map((name) =>
-      db
-        .collection(name)
-        .deleteMany({})
-        .catch(() => undefined),
-    ),
-  );
-}
-
-/**
- * Waits (at most `timeoutMs`) until every agent's spill journal is empty: its writer has put
- * every record it accepted into MongoDB. True if they all did.
- */
-export async function waitForWriters(fleet: Fleet, timeoutMs: number): Promise<boolean> {
-  return waitUntil(
-    () => fleet.agents.every((agent) => dirBytes(join(agent.stateDir, 'spill')) === 0),
-    { timeoutMs, what: "the agents' writers to drain", intervalMs: 200 },
-  ).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** The "must be 0" row: duplicate and missed ticks (runs not yet logged are named apart). */
-export function integrityRow(label: string, load: LoadResult): Row {
-  const ok = load.duplicates === 0 && load.missed === 0;
-  const unlogged = load.unlogged > 0 ? ` (${load.unlogged} ran, not yet logged)` : '';
-  return {
-    measure: `${label}: duplicate / missed ticks`,
-    value: `${load.duplicates} / ${load.missed} of ${load.expectedRuns}${unlogged}`,
-    target: '0 / 0',
-    verdict: judge(ok),
-    ...(ok
-      ? {}
-      : {
-          note:
-            (load.serverWedged ? 'the MongoDB-wire server wedged and was restarted; ' : '') +
-            `skipped records cover ${load.skippedTicks} ticks; ${load.lost} runs lost; claims: ` +
-            Object.entries(load.claimOutcomes)
-              .sort()
-              .map(([key, n]) => `${key} ${n}`)
-              .join(', '),
-        }),
   };
 }
