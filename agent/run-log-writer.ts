@@ -2,7 +2,8 @@
  * Batches run records into MongoDB (`insertMany`, unordered) by size or interval, whichever
  * comes first, and never loses one it accepted (guarantee 4):
  *
- *   accept → append to the spill journal → keep in memory (bounded) → insert → clear journal
+ *   accept → append to the spill journal → keep in memory (bounded) → insert
+ *          → upsert each job's last-run summary (once per flush) → clear journal
  *
  * While MongoDB is down, inserts retry with capped backoff; past `maxBufferedRecords` new
  * records wait only in the journal, which is frozen and replayed once memory has drained. On
@@ -66,6 +67,12 @@ const DUPLICATE_KEY = 11000;
  * few more round trips.
  */
 export const LAST_RUN_UPSERTS_PER_COMMAND = 10;
+
+/**
+ * How long a long flush (a backlog) may go without writing last-run summaries: they are written
+ * at the end of every flush, and at least this often while one drains.
+ */
+const LAST_RUN_MAX_DELAY_MS = 5_000;
 
 export async function ensureRunLogIndexes(db: Db): Promise<void> {
   const log = db.collection(RUN_LOG_COLLECTION);
@@ -133,6 +140,9 @@ export function createRunLogWriter(
   let attempt = 0;
   let waiters: (() => void)[] = [];
   let spillHealthy = true;
+  /** Each job's newest run written to the log whose summary is not written yet. */
+  const newestRuns = new Map<string, RunRecord>();
+  let summariesWrittenAt = performance.now();
 
   async function insertBatch(batch: readonly RunRecord[]): Promise<void> {
     let duplicates: RunRecord[] = [];
@@ -152,25 +162,34 @@ export function createRunLogWriter(
       if (record.status !== 'lost')
         await log.replaceOne({ runId: record.runId, status: 'lost' }, { ...record });
     }
-    await upsertLastRuns(batch);
+    noteLastRuns(batch);
     written += batch.length - duplicates.length;
   }
 
-  async function upsertLastRuns(batch: readonly RunRecord[]): Promise<void> {
-    const newest = new Map<string, RunRecord>();
+  /** Keeps each job's newest run of a written batch until the summaries are written. */
+  function noteLastRuns(batch: readonly RunRecord[]): void {
     for (const record of batch) {
       // A skip is not a run: the job list's "last run" stays the last real one.
       if (record.status === 'skipped') continue;
-      const seen = newest.get(record.jobName);
-      if (!seen || record.startTime > seen.startTime) newest.set(record.jobName, record);
+      const seen = newestRuns.get(record.jobName);
+      if (!seen || record.startTime > seen.startTime) newestRuns.set(record.jobName, record);
     }
-    if (newest.size === 0) return;
-    // A few round trips per batch (one upsert per job each was the writer's bottleneck), but
+  }
+
+  /**
+   * Upserts the summaries of the runs noted since the last call: once per flush (and every
+   * LAST_RUN_MAX_DELAY_MS of a long one), however many batches it wrote (a backlog of 10,000
+   * records of 200 jobs costs 200 upserts, not 200 per batch), and always before the journal is
+   * cleared, so a crash before then replays the records and so the summaries too.
+   */
+  async function upsertLastRuns(): Promise<void> {
+    if (newestRuns.size === 0) return;
+    // A few round trips per flush (one upsert per job each was the writer's bottleneck), but
     // never one big command: see LAST_RUN_UPSERTS_PER_COMMAND. Each upsert matches only an
     // older summary; when a newer one exists its insert hits the unique jobName index and is
     // refused, which is exactly "keep the newest". A command holds one shard's summaries.
     const startedAt = performance.now();
-    const byCollection = byLastRunCollection(newest.values(), (record) => record.jobName);
+    const byCollection = byLastRunCollection(newestRuns.values(), (record) => record.jobName);
     for (const [collection, records] of byCollection) {
       const shard = db.collection<LastRunSummary>(collection);
       const upserts = records.map((record) => ({
@@ -191,12 +210,15 @@ export function createRunLogWriter(
       }
     }
     options.observeCallSeconds?.('upsert', (performance.now() - startedAt) / 1000);
+    newestRuns.clear();
+    summariesWrittenAt = performance.now();
   }
 
-  async function withRetry(batch: readonly RunRecord[]): Promise<boolean> {
+  /** Runs `write` until it succeeds or the writer stops; false if it stopped first. */
+  async function withRetry(write: () => Promise<void>, records: number): Promise<boolean> {
     while (state !== 'stopped') {
       try {
-        await insertBatch(batch);
+        await write();
         if (attempt > 0) emit('log:recovered', { afterAttempts: attempt });
         attempt = 0;
         lastError = null;
@@ -204,7 +226,7 @@ export function createRunLogWriter(
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
         const delayMs = backoffDelayMs(attempt++, { initialDelayMs: 100, maxDelayMs: 5_000 });
-        emit('log:insertFailed', { error: lastError, retryInMs: delayMs, batch: batch.length });
+        emit('log:insertFailed', { error: lastError, retryInMs: delayMs, batch: records });
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
@@ -214,9 +236,13 @@ export function createRunLogWriter(
   async function flushAll(): Promise<void> {
     while (memory.length > 0) {
       const batch = memory.slice(0, options.batchSize);
-      if (!(await withRetry(batch))) return;
+      if (!(await withRetry(() => insertBatch(batch), batch.length))) return;
       memory = memory.slice(batch.length);
+      if (performance.now() - summariesWrittenAt >= LAST_RUN_MAX_DELAY_MS) {
+        if (!(await withRetry(upsertLastRuns, newestRuns.size))) return;
+      }
     }
+    if (!(await withRetry(upsertLastRuns, newestRuns.size))) return;
     // Everything held in memory is written; the journal holds nothing else unless we overflowed.
     if (diskOnly > 0) {
       journal.freeze();
@@ -227,8 +253,10 @@ export function createRunLogWriter(
     for (const file of journal.replayFiles()) {
       for await (const lines of journal.readBatches(file, options.batchSize)) {
         const records = lines.map(readRunRecord).filter((r): r is RunRecord => r !== null);
-        if (records.length > 0 && !(await withRetry(records))) return;
+        if (records.length > 0 && !(await withRetry(() => insertBatch(records), records.length)))
+          return;
       }
+      if (!(await withRetry(upsertLastRuns, newestRuns.size))) return;
       journal.remove(file);
       emit('log:replayed', { file });
     }

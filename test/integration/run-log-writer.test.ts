@@ -103,4 +103,33 @@ describe('run-log writer against the MongoDB-wire server', () => {
     assert.equal(summaries.length, 250);
     assert.ok(summaries.every((s) => String(s.runId).startsWith('wide-second-')));
   });
+
+  it('writes the last runs of a backlog once per job, not once per batch, and the newest of each', async () => {
+    let upserts = 0;
+    const writer = createRunLogWriter(
+      db,
+      openSpillJournal(mkdtempSync(join(tmpdir(), 'cronplane-writer-'))),
+      {
+        batchSize: 100,
+        flushIntervalMs: 10,
+        maxBufferedRecords: 2_000,
+        observeCallSeconds: (op) => {
+          if (op === 'upsert') upserts++;
+        },
+      },
+    );
+    // 1,000 records of 50 jobs, accepted at once: ten batches drained in one flush.
+    for (let i = 0; i < 1_000; i++)
+      writer.accept(record(`backlog-${i % 50}`, `backlog-run-${i}`, 10_000 + i));
+    await writer.drained();
+    await writer.stop(1_000);
+    assert.equal(upserts, 1, 'one round of summary upserts for the whole backlog');
+    const summaries = await findLastRuns(db, { jobName: { $regex: '^backlog-' } });
+    assert.equal(summaries.length, 50);
+    for (const summary of summaries) {
+      const job = Number(String(summary.jobName).slice('backlog-'.length));
+      assert.equal(summary.runId, `backlog-run-${950 + job}`, 'the newest run of each job');
+    }
+    assert.equal(await db.collection('log').countDocuments({ jobName: /^backlog-/ }), 1_000);
+  });
 });
