@@ -47,7 +47,8 @@ const sharedCache = createScheduleCache(DEFAULT_CACHE_ENTRIES);
 
 /**
  * The schedule of `expr` read in `timeZone` (IANA). Throws CronExpressionError naming the field
- * at fault. Cached: a Schedule keeps no state between calls, so one instance can be shared.
+ * at fault. Cached: a Schedule's answers depend on its arguments alone (it remembers only its
+ * last answer), so one instance can be shared.
  */
 export function parseSchedule(expr: string, timeZone = 'UTC'): Schedule {
   return sharedCache.get(expr, timeZone);
