@@ -156,6 +156,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const lockHistory = createLockHistory(now);
   const scheduler = createScheduler({
     now,
+    leadMs: config.claimLeadMs,
     fire: (job, tickMs) => dispatcher?.fire(job, tickMs),
     onEvent: emit,
   });

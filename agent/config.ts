@@ -43,6 +43,11 @@ export interface AgentConfig {
   readonly claimGraceMs: number;
   /** A tick not claimed this long after its time is skipped. */
   readonly misfireWindowMs: number;
+  /**
+   * How long before a tick its preferred agent claims it, so that the claim's etcd round trip
+   * is over when the tick comes and the run starts on time. 0 claims at the tick.
+   */
+  readonly claimLeadMs: number;
   /** Grace between SIGTERM and SIGKILL on timeout and shutdown. */
   readonly killGraceMs: number;
   readonly shutdownGraceMs: number;
@@ -125,6 +130,7 @@ const FIELDS: readonly Field[] = [
     env: 'CRONPLANE_MISFIRE_WINDOW_MS',
     type: 'int',
   },
+  { key: 'claimLeadMs', flag: 'claim-lead-ms', env: 'CRONPLANE_CLAIM_LEAD_MS', type: 'int' },
   { key: 'killGraceMs', flag: 'kill-grace-ms', env: 'CRONPLANE_KILL_GRACE_MS', type: 'int' },
   {
     key: 'shutdownGraceMs',
@@ -187,6 +193,7 @@ export const AGENT_DEFAULTS = {
   claimGraceMs: 150,
   // Quartz's misfire threshold: a burst beyond the machine's launch rate runs late, not never.
   misfireWindowMs: 60_000,
+  claimLeadMs: 200,
   killGraceMs: 5_000,
   shutdownGraceMs: 30_000,
   retentionDays: 30,
@@ -205,6 +212,7 @@ const INT_RANGES: Partial<Record<keyof AgentConfig, readonly [number, number]>> 
   sessionTtlSeconds: [2, 600],
   claimGraceMs: [10, 10_000],
   misfireWindowMs: [100, 3_600_000],
+  claimLeadMs: [0, 5_000],
   killGraceMs: [0, 600_000],
   shutdownGraceMs: [0, 3_600_000],
   retentionDays: [0, 36_500],

@@ -3,9 +3,12 @@
  * run-now request into exactly one run.
  *
  * Every agent ranks the eligible live agents for `job@tick` by rendezvous hashing. The first in
- * that order claims at once; the k-th waits k × claimGraceMs and claims only if the tick is still
- * unclaimed as far as its watch has seen. So a healthy fleet spends one claim per run, and a dead
- * or busy preferred agent delays a run by a grace instead of skipping it.
+ * that order claims as soon as the scheduler hands it the tick (claimLeadMs before its time) and
+ * starts the run at the tick, so the claim's round trip to etcd is not part of the run's
+ * lateness; a forbid job whose lock is still held that early is claimed again at the tick. The
+ * k-th waits until k × claimGraceMs after the tick and claims only if the tick is still
+ * unclaimed as far as its watch has seen. So a healthy fleet spends one claim per run, and a
+ * dead or busy preferred agent delays a run by a grace instead of skipping it.
  *
  * Late is better than never, once: a tick whose claim waits (a burst beyond the machine's launch
  * rate, a busy etcd) is still claimed up to the misfire window after its time (60 s by default,
@@ -38,6 +41,14 @@ const CLAIMS_IN_FLIGHT = 32;
 
 /** Why ticks of a `forbid` job are skipped while its previous run goes on. */
 export const SKIP_REASON_FORBID = 'the previous run was still running (concurrency forbid)';
+
+/** A tick claim this agent won, with what is needed to start its run and report skips. */
+interface WonClaim {
+  readonly job: Job;
+  readonly entry: RunningEntry;
+  readonly previousTick: number | null;
+  readonly claimSentAt: number;
+}
 
 export interface DispatcherOptions {
   readonly agentId: string;
@@ -199,12 +210,7 @@ export function createDispatcher(
     job: Job,
     tickMs: number,
     rank: number,
-  ): Promise<{
-    job: Job;
-    entry: RunningEntry;
-    previousTick: number | null;
-    claimSentAt: number;
-  } | null> {
+  ): Promise<WonClaim | 'locked-early' | null> {
     if (!runner.hasCapacity(claiming)) emit('claim:atCapacity', { job: job.name, tick: tickMs });
     if (!(await reserveRoom())) return null;
     let won = false;
@@ -238,6 +244,8 @@ export function createDispatcher(
       options.metrics?.etcdCall.observe((performance.now() - startedAt) / 1000, { op: 'claim' });
       options.metrics?.claims.inc({ outcome: outcome === 'claimed' ? 'won' : outcome });
       emit('claim:outcome', { job: job.name, tick: tickMs, rank, outcome });
+      // The previous run may well end before the tick: that is when the lock must be free.
+      if (outcome === 'locked' && claimSentAt < tickMs) return 'locked-early';
       won = outcome === 'claimed';
       return won ? { job: current, entry, previousTick, claimSentAt } : null;
     } finally {
@@ -264,8 +272,21 @@ export function createDispatcher(
 
   async function tryClaim(job: Job, tickMs: number, rank: number): Promise<void> {
     const claimed = await claimSlots.run(() => claimIfDue(job, tickMs, rank));
-    if (!claimed) return;
+    if (claimed === null) return;
+    if (claimed === 'locked-early') {
+      later(tickMs - options.now(), () => tryClaim(job, tickMs, rank), {
+        job: job.name,
+        tick: tickMs,
+      });
+      return;
+    }
     reportSkips(claimed.job, claimed.previousTick, tickMs, claimed.claimSentAt);
+    // A claim won ahead of its tick starts at the tick, not before (the claim stays counted
+    // against maxConcurrentRuns meanwhile). Like any claimed tick it runs: its running key is
+    // already visible, and a job disabled or deleted after the claim keeps its runs in flight.
+    while (options.now() < tickMs) {
+      await new Promise((resolve) => setTimeout(resolve, tickMs - options.now()));
+    }
     await startClaimed(claimed.job, claimed.entry, {
       scheduleTime: options.now(),
       trigger: 'schedule',
@@ -328,7 +349,7 @@ export function createDispatcher(
       );
       if (rank < 0) return;
       later(
-        tickMs + rank * options.claimGraceMs - options.now(),
+        rank === 0 ? 0 : tickMs + rank * options.claimGraceMs - options.now(),
         () => tryClaim(job, tickMs, rank),
         { job: job.name, tick: tickMs },
       );

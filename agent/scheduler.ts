@@ -10,8 +10,10 @@ import { parseSchedule } from '../core/cron/schedule.ts';
 
 export interface SchedulerOptions {
   readonly now: () => number;
-  /** Called at (or just after) each tick's time; must not throw. */
+  /** Called `leadMs` before each tick's time (or just after that); must not throw. */
   readonly fire: (job: Job, tickMs: number) => void;
+  /** How long before its time a tick is handed to `fire` (default 0: at its time). */
+  readonly leadMs?: number;
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -43,6 +45,7 @@ const MAX_TIMER_MS = 60_000;
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const emit = options.onEvent ?? (() => undefined);
+  const leadMs = options.leadMs ?? 0;
   const plans = new Map<string, Plan>();
   const heap: Plan[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -106,17 +109,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (timer !== undefined && armedFor === first.tickMs) return;
     clearTimeout(timer);
     armedFor = first.tickMs;
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, first.tickMs - options.now()));
+    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, first.tickMs - leadMs - options.now()));
     timer = setTimeout(onTimer, delayMs);
   }
 
   function onTimer(): void {
     timer = undefined;
     armedFor = Infinity;
-    const now = options.now();
+    const due = options.now() + leadMs;
     for (
       let first = heap[0];
-      first && first.tickMs <= now && state === 'running';
+      first && first.tickMs <= due && state === 'running';
       first = heap[0]
     ) {
       const tickMs = first.tickMs;

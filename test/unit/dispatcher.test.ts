@@ -26,10 +26,20 @@ interface World {
   readonly events: { event: string; detail: Record<string, unknown> }[];
   /** Skip records written, as their reasons. */
   readonly skipReasons: string[];
+  /** When each claim was sent (by `now`), in order. */
+  readonly claimTimes: number[];
+  /** When each run started (by `now`), in order. */
+  readonly startTimes: number[];
+  /** Run ids whose claims were released. */
+  readonly released: string[];
+  /** The jobs as the agent's view holds them (change one to edit the job). */
+  readonly jobs: Map<string, Job>;
   /** Ends the oldest run still going. */
   endOldestRun(): void;
   /** Resolves once `count` runs have started. */
   startedCount(count: number): Promise<void>;
+  /** Resolves once `check` holds, checked whenever a claim, release or start is recorded. */
+  until(check: () => boolean): Promise<void>;
   settle(): Promise<void>;
 }
 
@@ -38,6 +48,8 @@ interface WorldOptions {
   readonly claimedBefore?: Readonly<Record<string, number>>;
   /** Runs inside each claim, before its answer: what the agent's watch may show meanwhile. */
   readonly duringClaim?: (lockHistory: LockHistory, j: Job) => void;
+  /** `locked` answers to give before claims succeed, as a held forbid lock would. */
+  readonly lockedAnswers?: number;
 }
 
 function world(
@@ -59,8 +71,18 @@ function world(
     stop: () => Promise.resolve(),
   };
   const session = { isLive: () => true } as unknown as Session;
+  const claimTimes: number[] = [];
+  const startTimes: number[] = [];
+  const released: string[] = [];
+  let lockedAnswers = options.lockedAnswers ?? 0;
   const claims: Claims = {
     claimTick(j, tickMs): Promise<TickClaim> {
+      claimTimes.push(nowMs());
+      recorded();
+      if (lockedAnswers > 0) {
+        lockedAnswers--;
+        return Promise.resolve({ outcome: 'locked', previousTick: null });
+      }
       const previous = claimed.get(j.name) ?? null;
       if (previous !== null && previous >= tickMs)
         return Promise.resolve({ outcome: 'taken', previousTick: null });
@@ -70,13 +92,24 @@ function world(
     },
     tickClaimed: () => Promise.resolve(false),
     claimManual: () => Promise.resolve('taken'),
-    release: () => Promise.resolve(),
+    release: (_j, entry) => {
+      released.push(entry.runId);
+      recorded();
+      return Promise.resolve();
+    },
     reattach: () => Promise.resolve(true),
     claimChore: () => Promise.resolve(false),
   };
   const started: string[] = [];
   const running: (() => void)[] = [];
-  let startedWaiter: { count: number; resolve: () => void } | null = null;
+  let waiters: { check: () => boolean; resolve: () => void }[] = [];
+  const recorded = (): void => {
+    const ready = waiters.filter((w) => w.check());
+    waiters = waiters.filter((w) => !w.check());
+    for (const w of ready) w.resolve();
+  };
+  const until = (check: () => boolean): Promise<void> =>
+    check() ? Promise.resolve() : new Promise((resolve) => waiters.push({ check, resolve }));
   const runner = {
     get activeCount() {
       return running.length;
@@ -94,7 +127,8 @@ function world(
     }),
     start(j: Job, entry: RunningEntry) {
       started.push(`${j.name}@${entry.planTime - T0}`);
-      if (startedWaiter && started.length >= startedWaiter.count) startedWaiter.resolve();
+      startTimes.push(nowMs());
+      recorded();
       return new Promise<void>((resolve) => running.push(resolve));
     },
   } as unknown as Runner;
@@ -120,13 +154,15 @@ function world(
     started,
     events,
     skipReasons,
+    claimTimes,
+    startTimes,
+    released,
+    jobs: jobMap,
     endOldestRun() {
       running.shift()?.();
     },
-    startedCount(count) {
-      if (started.length >= count) return Promise.resolve();
-      return new Promise((resolve) => (startedWaiter = { count, resolve }));
-    },
+    startedCount: (count) => until(() => started.length >= count),
+    until,
     settle: () => new Promise((resolve) => setImmediate(resolve)),
   };
 }
@@ -183,4 +219,33 @@ describe('dispatcher', () => {
     await w.settle();
     assert.deepEqual(w.skipReasons, ['no agent alive']);
   });
+
+  it(
+    'claims a tick handed over ahead of its time at once, and starts the run at the tick',
+    { timeout: 5_000 },
+    async () => {
+      const early = job('early', { concurrency: 'allow' });
+      const w = world([early], 4, Date.now);
+      const tickMs = Date.now() + 100;
+      w.fire(early, tickMs);
+      await w.startedCount(1);
+      assert.ok((w.claimTimes[0] ?? Infinity) < tickMs, 'claimed before the tick');
+      assert.ok((w.startTimes[0] ?? 0) >= tickMs, 'started at the tick, not before');
+    },
+  );
+
+  it(
+    'claims a forbid job again at its tick when its lock was still held ahead of it',
+    { timeout: 5_000 },
+    async () => {
+      const forbid = job('forbid-early', { concurrency: 'forbid' });
+      const w = world([forbid], 4, Date.now, { lockedAnswers: 1 });
+      const tickMs = Date.now() + 100;
+      w.fire(forbid, tickMs);
+      await w.startedCount(1);
+      assert.equal(w.claimTimes.length, 2);
+      assert.ok((w.claimTimes[1] ?? 0) >= tickMs, 'the second claim waits for the tick');
+      assert.deepEqual(w.started, [`forbid-early@${tickMs - T0}`]);
+    },
+  );
 });
