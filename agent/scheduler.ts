@@ -113,6 +113,29 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     timer = setTimeout(onTimer, delayMs);
   }
 
+  /**
+   * The latest of a job's ticks that are due, from its planned one: after a suspend or a clock
+   * jump a job whose ticks were missed is handed over once, for the latest (the dispatcher runs
+   * no superseded tick anyway, and the claim's gap check records the others as skipped).
+   */
+  function latestDue(plan: Plan, due: number): number {
+    try {
+      const schedule = parseSchedule(plan.job.cronExpr, plan.job.timezone);
+      // Usually the following tick is not due yet (and asking costs nothing: it is the answer
+      // the plan is advanced with, which the schedule keeps).
+      const following = schedule.next(plan.tickMs);
+      if (following === null || following > due) return plan.tickMs;
+      const latest = schedule.previous(due + 1);
+      if (latest !== null && latest > plan.tickMs) {
+        emit('scheduler:caughtUp', { job: plan.job.name, from: plan.tickMs, to: latest });
+        return latest;
+      }
+    } catch {
+      // The tick planned is still right; nextFailed reports a schedule that cannot answer.
+    }
+    return plan.tickMs;
+  }
+
   function onTimer(): void {
     timer = undefined;
     armedFor = Infinity;
@@ -122,7 +145,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       first && first.tickMs <= due && state === 'running';
       first = heap[0]
     ) {
-      const tickMs = first.tickMs;
+      const tickMs = latestDue(first, due);
       try {
         options.fire(first.job, tickMs);
       } catch (error) {

@@ -26,4 +26,31 @@ describe('scheduler', () => {
       scheduler.stop();
     },
   );
+
+  it(
+    'hands a job whose ticks were missed (a suspend, a clock jump) over once, for the latest',
+    { timeout: 5_000 },
+    async () => {
+      const everySecond = job('every-second', { cronExpr: '* * * * * *' });
+      let nowMs = TICK - 1_000;
+      const handed: number[] = [];
+      let onHanded: () => void = () => undefined;
+      const firstHanded = new Promise<void>((resolve) => (onHanded = resolve));
+      const events: string[] = [];
+      const scheduler = createScheduler({
+        now: () => nowMs,
+        fire: (_job: Job, tickMs: number) => {
+          handed.push(tickMs);
+          onHanded();
+        },
+        onEvent: (event) => events.push(event),
+      });
+      scheduler.set(everySecond.name, everySecond); // planned for TICK, a second away
+      nowMs = TICK + 10_500; // the machine slept through eleven ticks
+      await firstHanded;
+      scheduler.stop();
+      assert.deepEqual(handed, [TICK + 10_000]);
+      assert.deepEqual(events, ['scheduler:caughtUp']);
+    },
+  );
 });
