@@ -3,7 +3,7 @@
  *
  *   claim    if  ticks/<job> < tick  (or absent)          — the tick is newer than any claimed
  *            and lock/<job> absent                       — forbid jobs only
- *            and jobs/<job> exists                       — a deleted job leaves no tick key
+ *            and jobs/<job> exists                       — a deleted job claims nothing
  *            then put ticks/<job> = tick,
  *                 put lock/<job>  on the session lease   — forbid jobs only
  *                 put running/<job>/<runId> on the session lease
@@ -58,6 +58,13 @@ export interface Claims {
   reattach(job: Job, entry: RunningEntry): Promise<boolean>;
   /** Claims a fleet-wide chore for a period (e.g. retention): true for exactly one agent. */
   claimChore(task: 'retention', periodStartMs: number): Promise<boolean>;
+  /**
+   * Deletes the tick keys of deleted jobs whose last claimed tick is before `beforeMs`, each only
+   * if its job is still absent and the key unchanged since read; returns how many. A deleted
+   * job's tick key is kept until then so that a job recreated under its name cannot claim a
+   * tick that already ran.
+   */
+  sweepTicksOfDeletedJobs(beforeMs: number): Promise<number>;
 }
 
 export function lockValue(entry: RunningEntry): string {
@@ -330,6 +337,25 @@ export function createClaims(client: Etcd3, keys: KeyLayout, session: Session): 
       if (free.succeeded) return true;
       await putRunning();
       return false;
+    },
+    async sweepTicksOfDeletedJobs(beforeMs) {
+      const [ticks, jobKeys] = await Promise.all([
+        client.getAll().prefix(keys.ticksPrefix).exec(),
+        client.getAll().prefix(keys.jobsPrefix).keys(),
+      ]);
+      const jobs = new Set(jobKeys.map((key) => key.slice(keys.jobsPrefix.length)));
+      let swept = 0;
+      for (const kv of ticks.kvs) {
+        const name = kv.key.toString().slice(keys.ticksPrefix.length);
+        if (jobs.has(name) || (decodeTick(kv.value.toString()) ?? 0) >= beforeMs) continue;
+        const result = await client
+          .if(keys.jobsPrefix + name, 'Create', '==', 0)
+          .and(kv.key, 'Mod', '==', kv.mod_revision)
+          .then(client.delete().key(kv.key))
+          .commit();
+        if (result.succeeded) swept++;
+      }
+      return swept;
     },
     async claimChore(task, periodStartMs) {
       if (!session.isLive()) return false;

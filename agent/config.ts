@@ -203,6 +203,9 @@ export const AGENT_DEFAULTS = {
   notifyFailureUrls: [],
 } satisfies Partial<AgentConfig>;
 
+/** The longest misfire window an agent may have: no tick older than this is ever claimed. */
+export const MAX_MISFIRE_WINDOW_MS = 3_600_000;
+
 const INT_RANGES: Partial<Record<keyof AgentConfig, readonly [number, number]>> = {
   maxConcurrentRuns: [1, 10_000],
   maxOutputBytes: [1024, 64 * 1024 * 1024],
@@ -211,7 +214,7 @@ const INT_RANGES: Partial<Record<keyof AgentConfig, readonly [number, number]>> 
   logMaxBufferedRecords: [1, 1_000_000],
   sessionTtlSeconds: [2, 600],
   claimGraceMs: [10, 10_000],
-  misfireWindowMs: [100, 3_600_000],
+  misfireWindowMs: [100, MAX_MISFIRE_WINDOW_MS],
   claimLeadMs: [0, 5_000],
   killGraceMs: [0, 600_000],
   shutdownGraceMs: [0, 3_600_000],

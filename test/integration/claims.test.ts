@@ -179,4 +179,28 @@ describe('claims (real etcd)', () => {
     assert.deepEqual(await keysUnder(keys, 'lock'), [keys.lock(b.name)]);
     assert.equal(await client.get(keys.lock(b.name)).string(), theirs);
   });
+
+  it('refuses a tick that already ran to a job deleted and recreated under the same name', async () => {
+    const { keys, jobs, claims } = await world(['reborn'], { concurrency: 'allow' });
+    const [j] = jobs as [Job];
+    assert.equal((await claims.claimTick(j, TICK, entry(j, TICK))).outcome, 'claimed');
+    // What DELETE and PUT of the job do to etcd (control-plane/adapters/direct/etcd-job-store.ts).
+    await client.delete().key(keys.job(j.name));
+    await client.put(keys.job(j.name)).value(JSON.stringify(j));
+    const again = await claims.claimTick(j, TICK, entry(j, TICK, 'late-fallback'));
+    assert.equal(again.outcome, 'taken');
+  });
+
+  it('sweeps the tick keys of deleted jobs once no claim can come, and only those', async () => {
+    const { keys, claims } = await world(['kept']);
+    const old = encodeTick(TICK - 2 * 3_600_000);
+    await client.put(keys.tick('kept')).value(old);
+    await client.put(keys.tick('deleted-long-ago')).value(old);
+    await client.put(keys.tick('deleted-just-now')).value(encodeTick(TICK - 60_000));
+    assert.equal(await claims.sweepTicksOfDeletedJobs(TICK - 3_600_000), 1);
+    assert.deepEqual((await client.getAll().prefix(keys.ticksPrefix).keys()).sort(), [
+      keys.tick('deleted-just-now'),
+      keys.tick('kept'),
+    ]);
+  });
 });

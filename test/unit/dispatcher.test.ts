@@ -99,6 +99,7 @@ function world(
     },
     reattach: () => Promise.resolve(true),
     claimChore: () => Promise.resolve(false),
+    sweepTicksOfDeletedJobs: () => Promise.resolve(0),
   };
   const started: string[] = [];
   const running: (() => void)[] = [];

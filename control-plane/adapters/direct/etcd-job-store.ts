@@ -89,9 +89,11 @@ export function createEtcdJobStore(
     delete: (name) =>
       etcd(async () => {
         const jobKey = layout.job(name);
+        // The job's tick key stays: a job recreated under this name must not claim a tick
+        // that already ran (agents sweep it once no claim can come, agent/retention.ts).
         const result = await client
           .if(jobKey, 'Create', '>', 0)
-          .then(client.delete().key(jobKey), client.delete().key(layout.tick(name)))
+          .then(client.delete().key(jobKey))
           .commit();
         if (!result.succeeded)
           throw new CronplaneError('not_found', `job "${name}" does not exist`);
