@@ -84,7 +84,7 @@ export function jobStoreContract(open: () => Promise<DataWorld>): void {
       assert.equal(await ports.jobs.get('ghost'), null);
     }));
 
-  it('deletes the job and its tick record together, nothing else', () =>
+  it('deletes the job and nothing else: its tick record stays, so a recreated job cannot claim a tick that ran', () =>
     inWorld(open, async ({ ports, keys, etcd, keyspace }) => {
       await ports.jobs.put(job('backup'));
       await ports.jobs.put(job('other'));
@@ -93,6 +93,7 @@ export function jobStoreContract(open: () => Promise<DataWorld>): void {
       await ports.jobs.delete('backup');
       assert.deepEqual(Object.keys(await keyspace()).sort(), [
         keys.job('other'),
+        keys.tick('backup'),
         keys.tick('other'),
       ]);
     }));
