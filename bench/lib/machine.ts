@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { MongoClient } from 'mongodb';
-import type { Stack } from '../../test/stack/index.ts';
+import { etcdCommand, type Stack } from '../../test/stack/index.ts';
 
 export interface Machine {
   readonly nproc: number;
@@ -48,7 +48,7 @@ async function mongoVersion(stack: Stack): Promise<string> {
 }
 
 export async function describeMachine(stack: Stack): Promise<Machine> {
-  const etcd = firstLine('etcd', ['--version']).replace(/^etcd Version:\s*/, '');
+  const etcd = firstLine(etcdCommand(), ['--version']).replace(/^etcd Version:\s*/, '');
   const commit = firstLine('git', ['rev-parse', '--short', 'HEAD']);
   const dirty = firstLine('git', ['status', '--porcelain']) === '' ? '' : ' (uncommitted changes)';
   return {

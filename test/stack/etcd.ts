@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { etcdCommand } from './etcd-binary.ts';
 import { freePort, retryOnPortClash } from './free-port.ts';
 import { createLogTail, type LogTail } from './log-tail.ts';
 import { startServerProcess, type ServerProcess } from './process.ts';
@@ -17,7 +18,7 @@ export interface EtcdOptions {
   readonly readyTimeoutMs?: number;
   /** Default 100 (etcd's is 1000); the heartbeat interval is a tenth of it. */
   readonly electionTimeoutMs?: number;
-  /** Default `etcd` from PATH. */
+  /** Default etcdCommand(): the etcd built into .cache/, else `etcd` from PATH. */
   readonly command?: string;
 }
 
@@ -44,7 +45,7 @@ const DEFAULT_READY_TIMEOUT_MS = 15_000;
 const DEFAULT_ELECTION_TIMEOUT_MS = 100;
 
 export async function startEtcd(options: EtcdOptions): Promise<EtcdServer> {
-  const { dataDir, name = 'cronplane-test', command = 'etcd' } = options;
+  const { dataDir, name = 'cronplane-test', command = etcdCommand() } = options;
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const electionTimeoutMs = options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
   await mkdir(dataDir, { recursive: true });

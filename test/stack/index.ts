@@ -1,6 +1,7 @@
 /** @module The local stack for integration tests, benchmarks and `npm start`. */
 export { startStack, StackStartError, type Stack, type StackOptions } from './stack.ts';
 export { startEtcd, type EtcdOptions, type EtcdServer } from './etcd.ts';
+export { etcdCommand } from './etcd-binary.ts';
 export { startMongo, type MongoKind, type MongoOptions, type MongoServer } from './mongo.ts';
 export { ferretdbBinary } from './ferretdb-binary.ts';
 export {

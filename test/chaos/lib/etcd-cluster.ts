@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  etcdCommand,
   freePort,
   retryOnPortClash,
   startServerProcess,
@@ -99,7 +100,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Etc
       await mkdir(dir, { recursive: true });
       member.process = await startServerProcess({
         name: `etcd-${member.name}`,
-        command: 'etcd',
+        command: etcdCommand(),
         logFile: join(dir, 'etcd.log'),
         env: etcdEnv(),
         args: [
