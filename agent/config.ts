@@ -208,7 +208,9 @@ export const MAX_MISFIRE_WINDOW_MS = 3_600_000;
 
 const INT_RANGES: Partial<Record<keyof AgentConfig, readonly [number, number]>> = {
   maxConcurrentRuns: [1, 10_000],
-  maxOutputBytes: [1024, 64 * 1024 * 1024],
+  // A run's record is one MongoDB document (16 MiB at most), and output that is not UTF-8 can
+  // triple in size as U+FFFD replacement characters: 4 MiB of output stays under the limit.
+  maxOutputBytes: [1024, 4 * 1024 * 1024],
   logBatchSize: [1, 10_000],
   logFlushIntervalMs: [10, 600_000],
   logMaxBufferedRecords: [1, 1_000_000],

@@ -65,6 +65,20 @@ describe('agent configuration', () => {
     );
   });
 
+  it("refuses an output cap whose run record could outgrow MongoDB's 16 MB document limit", () => {
+    const load = (bytes: number) =>
+      loadAgentConfig(
+        ['--etcd-endpoints', 'http://localhost:2379', '--max-output-bytes', String(bytes)],
+        {},
+      );
+    assert.equal(load(4 * 1024 * 1024).maxOutputBytes, 4 * 1024 * 1024);
+    assert.throws(
+      () => load(16 * 1024 * 1024),
+      (error: unknown) =>
+        error instanceof CronplaneError && error.details.some((d) => d.field === 'maxOutputBytes'),
+    );
+  });
+
   it('rejects unknown settings in the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cronplane-config-'));
     const file = join(dir, 'agent.json');
