@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, loadavg, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { backoffDelayMs } from '../core/backoff.ts';
 import { createKeyLayout } from '../core/keys.ts';
 import type { Job } from '../core/job.ts';
 import { labelsMatch } from '../core/job.ts';
@@ -296,6 +297,28 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         )
       : null;
 
+  /**
+   * Connects to MongoDB and creates the run log's indexes, retrying until both succeed: the
+   * unique indexes keep a replayed record from being stored twice, so a MongoDB that is down
+   * when the agent starts delays them, never skips them. The connection is made here, not left
+   * to the driver's first operation: a failed automatic connect leaves the client on a closed
+   * topology that no later operation reopens (mongodb 7.8), and only connect() replaces it.
+   */
+  async function ensureStore(): Promise<void> {
+    for (let attempt = 0; state !== 'stopping' && state !== 'stopped'; attempt++) {
+      try {
+        await mongo.connect();
+        await ensureRunLogIndexes(db);
+        if (attempt > 0) emit('log:indexesCreated', { afterAttempts: attempt });
+        return;
+      } catch (error) {
+        const retryInMs = backoffDelayMs(attempt, { initialDelayMs: 500, maxDelayMs: 30_000 });
+        emit('log:indexesFailed', { error: String(error), retryInMs });
+        await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+      }
+    }
+  }
+
   const ready = (async () => {
     await metricsServer;
     executor = await startExecutor({
@@ -304,9 +327,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       now,
       onEvent: emit,
     });
-    ensureRunLogIndexes(db).catch((error: unknown) =>
-      emit('log:indexesFailed', { error: String(error) }),
-    );
+    void ensureStore();
     await session.whenLive();
     executor.leaseValidFor(session.validForMs());
     await register(client, keys, session, registration());

@@ -73,6 +73,29 @@ describe('agent: failures', () => {
     assert.ok(runs.every((r) => r.output === `${r.runId}\n`));
   });
 
+  it("creates the run log's indexes and writes its runs once MongoDB comes up, when it was down at the agent's start", async () => {
+    await using world = createFixture(stack);
+    await stack.mongo.stop();
+    let agent;
+    try {
+      [agent] = await world.startAgents(['index-maker']);
+      assert.ok(agent);
+      await agent.waitForEvent('log:indexesFailed', () => true, 30_000);
+    } finally {
+      await stack.mongo.restart();
+    }
+    await agent.waitForEvent('log:indexesCreated', () => true, 60_000);
+    const indexes = await world.db.collection('log').indexes();
+    assert.ok(
+      indexes.some((index) => index.name === 'runId_unique' && index.unique === true),
+      'the unique runId index exists',
+    );
+    await world.putJob({ name: 'after-start', command: 'echo logged', cronExpr: '* * * * * *' });
+    const [run] = await world.waitForRuns('after-start', 1, 20_000);
+    await world.deleteJob('after-start');
+    assert.equal(run?.output, 'logged\n');
+  });
+
   it('replays records spilled before a SIGKILL when the agent restarts', async () => {
     await using world = createFixture(stack);
     const [agent] = await world.startAgents(['spiller']);
